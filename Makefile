@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit check-flows bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# A development secret key is generated once into .env (git-ignored) so phone
+# numbers in the embedded database stay decryptable between runs.
+.env:
+	$(PYTHON) -c "import secrets; print('GATEWAY_SECRET_KEY=' + secrets.token_urlsafe(48))" > .env
+	@echo "generated a development GATEWAY_SECRET_KEY into .env" >&2
+
+run: $(STAMP) .env
+	$(BIN)/gateway serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway tests benchmarks
+	$(BIN)/ruff format --check gateway tests benchmarks
+	$(BIN)/mypy
+
+check-flows: $(STAMP)
+	GATEWAY_SECRET_KEY=flows-check-does-not-need-a-real-key-000000 $(BIN)/gateway flows check
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint check-flows unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ussd_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

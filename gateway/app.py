@@ -1,0 +1,43 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from gateway import __version__
+from gateway.api import health
+from gateway.channels.africastalking import ussd as at_ussd
+from gateway.config import Settings, get_settings
+from gateway.wiring import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = gateway is None
+        app.state.gateway = gateway or Gateway.build(settings or get_settings())
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.gateway.close()
+
+    app = FastAPI(title="Border feedback gateway", version=__version__, lifespan=lifespan)
+    if gateway is not None:
+        app.state.gateway = gateway
+    app.include_router(health.router)
+    app.include_router(at_ussd.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid request", "detail": exc.errors()}, status_code=422)
+
+    return app

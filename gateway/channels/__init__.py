@@ -1,0 +1,1 @@
+"""Provider adapters. Each turns its provider's requests into neutral events and back."""

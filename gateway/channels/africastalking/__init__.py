@@ -1,0 +1,1 @@
+"""Africa's Talking: the only place that knows its field names and CON/END convention."""

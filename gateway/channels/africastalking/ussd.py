@@ -1,0 +1,103 @@
+"""AT USSD callbacks: POST /callbacks/africastalking/ussd and /ussd/events (form-encoded)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from starlette.datastructures import FormData
+
+from gateway.channels.auth import require_callback_token
+from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
+from gateway.ussd.events import END_STATUSES, SessionEnded, record_session_end
+from gateway.ussd.service import HopContext, UssdRequest
+from gateway.wiring import Gateway, get_gateway
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(require_callback_token)])
+PROVIDER = "africastalking"
+MAX_FIELD = 2000
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def at_reply(text: str, end: bool) -> PlainTextResponse:
+    return PlainTextResponse(("END " if end else "CON ") + text, status_code=200)
+
+
+@router.post("/ussd", response_class=PlainTextResponse)
+async def ussd_hop(request: Request, gateway: GatewayDep) -> PlainTextResponse:
+    hop = HopContext()
+    try:
+        form = await request.form()
+    except Exception:  # a body that is not a form at all
+        log.warning("ussd: unreadable form body")
+        return at_reply(gateway.apology(None), True)
+    session_id = _field(form, "sessionId").strip()
+    raw_phone = _field(form, "phoneNumber")
+    if not session_id or not raw_phone:
+        log.warning("ussd: missing sessionId or phoneNumber")
+        return at_reply(gateway.apology(None), True)
+    try:
+        phone = to_e164(raw_phone, gateway.settings.default_region)
+    except InvalidPhoneNumber:
+        log.warning("ussd: unusable phoneNumber %s", mask(raw_phone))
+        return at_reply(gateway.apology(None), True)
+    ussd_request = UssdRequest(
+        provider=PROVIDER,
+        session_id=session_id[:128],
+        phone=phone,
+        text=_field(form, "text"),
+        service_code=_field(form, "serviceCode"),
+        network_code=_field(form, "networkCode"),
+    )
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            reply = await gateway.ussd.handle(db, ussd_request, hop)
+    except Exception:
+        # Nothing of this hop is stored (the transaction rolled back); the caller hears why.
+        log.exception("ussd hop failed session=%s screen=%s", session_id[-8:], hop.screen)
+        return at_reply(gateway.apology(hop.language), True)
+    return at_reply(reply.text, reply.end)
+
+
+@router.post("/ussd/events")
+async def ussd_event(request: Request, gateway: GatewayDep) -> PlainTextResponse:
+    try:
+        form = await request.form()
+    except Exception:
+        return PlainTextResponse("unreadable form body", status_code=400)
+    session_id = _field(form, "sessionId").strip()
+    status = _field(form, "status").strip()
+    if not session_id:
+        return PlainTextResponse("field 'sessionId' required", status_code=400)
+    if status not in END_STATUSES:
+        log.warning("ussd event with unknown status %r", status[:32])
+        status = status[:16] or "Unknown"
+    event = SessionEnded(
+        provider=PROVIDER,
+        session_id=session_id[:128],
+        status=status,
+        duration_ms=_int(_field(form, "durationInMillis")),
+        cost=_field(form, "cost")[:32] or None,
+        error_message=_field(form, "errorMessage") or None,
+        service_code=_field(form, "serviceCode"),
+        network_code=_field(form, "networkCode"),
+    )
+    async with gateway.sessionmaker() as db, db.begin():
+        await record_session_end(db, event)
+    return PlainTextResponse("OK")
+
+
+def _int(value: str) -> int | None:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if 0 <= number < 2**31 else None

@@ -1,0 +1,21 @@
+"""The `gateway` command. Output for programs goes to stdout, messages for people to stderr."""
+
+from __future__ import annotations
+
+import typer
+
+from gateway.cli import areas, db, flows, i18n, reports, serve, simulate, ussd
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Border feedback gateway.")
+app.command("serve")(serve.serve)
+app.command("simulate")(simulate.simulate)
+app.add_typer(db.app, name="db")
+app.add_typer(flows.app, name="flows")
+app.add_typer(reports.app, name="reports")
+app.add_typer(areas.app, name="areas")
+app.add_typer(i18n.app, name="i18n")
+app.add_typer(ussd.app, name="ussd")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,45 @@
+"""What every command shares: settings that fail in one clear line, a database to work on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from gateway.config import Settings, SettingsError, load_settings
+from gateway.logging import configure_logging
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err(str(exc))
+        raise typer.Exit(2) from None
+    configure_logging(settings)
+    return settings
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    async def _main() -> T:
+        return await coro_factory()
+
+    return asyncio.run(_main())
+
+
+def ensure_schema(settings: Settings) -> None:
+    """The embedded database is brought up to date by the commands that use it."""
+    from gateway.db.migrate import upgrade
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    upgrade(settings.database_url)

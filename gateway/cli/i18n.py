@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import typer
+
+from gateway.cli.common import err, settings_or_exit
+
+app = typer.Typer(no_args_is_help=True, help="Translations and their review.")
+
+
+@app.command("status")
+def status(
+    show_missing: bool = typer.Option(False, "--missing", help="List the untranslated message ids."),
+) -> None:
+    """Per language: how much is translated, how much is still a draft awaiting native review."""
+    from gateway.i18n.catalogs import Catalogs
+    from gateway.i18n.review import review_status
+
+    settings = settings_or_exit()
+    rows = review_status(Catalogs(settings.locales_dir))
+    print(f"{'lang':<5} {'translated':>10} {'draft':>6} {'reviewed':>8} {'missing':>7}  catalog status")
+    for row in rows:
+        reviewed = row.translated - row.draft
+        print(
+            f"{row.code:<5} {row.translated:>5}/{row.total:<4} {row.draft:>6} {reviewed:>8} {len(row.missing):>7}  "
+            f"{row.review_status or '-'}"
+        )
+        if show_missing and row.missing:
+            print("      missing: " + ", ".join(row.missing))
+        if row.extra:
+            err(f"{row.code}: ids not in the French source (stale?): {', '.join(row.extra)}")
+    err(
+        "draft = translated but not yet checked by a native speaker; run `gateway flows check` for screen rules"
+    )

@@ -1,0 +1,77 @@
+"""The one place settings are read from the environment (prefix GATEWAY_, and a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES: tuple[str, ...] = ("fr", "bm", "dyu", "mos")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./gateway.db"
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    secret_key: str = Field(min_length=32)
+    callback_token: str | None = None
+    provider: Literal["log", "africastalking"] = "log"
+    at_username: str = "sandbox"
+    at_api_key: str | None = None
+    at_sender_id: str | None = None
+    at_api_url: str = "https://api.africastalking.com/version1"
+    ussd_code: str = "*384*1234#"
+
+    ussd_screen_limit: int = Field(default=160, ge=60, le=182)
+    ussd_resume_window_s: int = Field(default=600, ge=0)
+    default_region: Literal["ML", "BF"] = "ML"
+    default_language: Literal["fr", "bm", "dyu", "mos"] = "fr"
+
+    flows_dir: Path = ROOT / "flows"
+    locales_dir: Path = ROOT / "locales"
+    areas_csv: Path = ROOT / "data" / "areas" / "border_areas.csv"
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the usual sync spellings and pick the async driver the app needs.
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(RuntimeError):
+    """Bad configuration, explained in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GATEWAY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"bad settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,9 @@
+"""Every model, imported once so metadata (and Alembic) sees the whole schema."""
+
+from gateway.areas.models import Area
+from gateway.contacts.models import Contact
+from gateway.db.base import Base
+from gateway.reports.models import Report
+from gateway.ussd.models import UssdSession
+
+__all__ = ["Area", "Base", "Contact", "Report", "UssdSession"]

@@ -1,0 +1,90 @@
+"""Reports as rows for people and programs: no phone number, no contact, ever."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from gateway.areas.models import Area
+from gateway.reports.models import Report
+
+COLUMNS = (
+    "reference",
+    "created_at",
+    "channel",
+    "language",
+    "topic",
+    "country",
+    "province",
+    "commune",
+    "urgency",
+    "status",
+    "anonymous",
+    "description",
+)
+
+
+def report_rows_query(
+    since: datetime | None = None, topic: str | None = None, limit: int | None = None
+) -> Select[Any]:
+    commune, province = aliased(Area), aliased(Area)
+    query = (
+        select(
+            Report.reference,
+            Report.created_at,
+            Report.channel,
+            Report.language,
+            Report.topic,
+            commune.country_code.label("country"),
+            province.name.label("province"),
+            commune.name.label("commune"),
+            Report.urgency,
+            Report.status,
+            Report.anonymous,
+            Report.description,
+        )
+        .outerjoin(commune, commune.id == Report.area_id)
+        .outerjoin(province, province.id == commune.parent_id)
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    )
+    if since is not None:
+        query = query.where(Report.created_at >= since)
+    if topic is not None:
+        query = query.where(Report.topic == topic)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
+async def iter_report_rows(session: AsyncSession, query: Select[Any]) -> AsyncIterator[dict[str, Any]]:
+    result = await session.stream(query.execution_options(yield_per=500))
+    async for row in result:
+        record = dict(zip(COLUMNS, row, strict=True))
+        record["created_at"] = record["created_at"].isoformat(timespec="seconds")
+        yield record
+
+
+def csv_header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue()
+
+
+def csv_line(record: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(
+        ["true" if v is True else "false" if v is False else v for v in record.values()]
+    )
+    return buffer.getvalue()
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"

@@ -1,0 +1,84 @@
+"""Storing reports. Callers own the transaction; nothing here commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.reports.models import Report
+from gateway.reports.reference import new_reference
+
+TOPICS = (
+    "security_incident",
+    "community_conflict",
+    "cross_border_trade",
+    "movement_documents",
+    "checkpoint_harassment",
+    "other",
+)
+URGENCIES = ("urgent", "serious", "information")
+STATUSES = ("new", "forwarded", "acknowledged", "in_progress", "closed")
+CHANNELS = ("ussd", "sms")
+
+
+class InvalidReport(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewReport:
+    channel: str
+    language: str
+    topic: str
+    area_id: int | None
+    urgency: str
+    description: str
+    anonymous: bool
+    contact_id: int | None
+
+    def validate(self) -> None:
+        if self.channel not in CHANNELS:
+            raise InvalidReport(f"unknown channel {self.channel!r}")
+        if self.topic not in TOPICS:
+            raise InvalidReport(f"unknown topic {self.topic!r}")
+        if self.urgency not in URGENCIES:
+            raise InvalidReport(f"unknown urgency {self.urgency!r}")
+        if not self.description.strip():
+            raise InvalidReport("empty description")
+        if self.anonymous and self.contact_id is not None:
+            raise InvalidReport("an anonymous report cannot name its contact")
+
+
+async def create_report(session: AsyncSession, new: NewReport) -> Report:
+    new.validate()
+    for attempt in range(12):
+        # Four characters give 810,000 references; lengthen only when collisions say they run out.
+        report = Report(
+            reference=new_reference(4 + attempt // 4),
+            channel=new.channel,
+            language=new.language,
+            topic=new.topic,
+            area_id=new.area_id,
+            urgency=new.urgency,
+            description=new.description,
+            anonymous=new.anonymous,
+            contact_id=None if new.anonymous else new.contact_id,
+            status="new",
+        )
+        try:
+            async with session.begin_nested():
+                session.add(report)
+        except IntegrityError:
+            continue
+        return report
+    raise RuntimeError("could not find a free report reference")
+
+
+async def reports_of_contact(session: AsyncSession, contact_id: int, limit: int = 20) -> list[Report]:
+    result = await session.execute(
+        select(Report).where(Report.contact_id == contact_id).order_by(Report.created_at.desc()).limit(limit)
+    )
+    return list(result.scalars())

@@ -1,0 +1,333 @@
+"""The USSD engine: one hop in, one screen out. It knows flows and catalogs, not HTTP or SQL.
+
+State is a plain JSON dict kept by the caller (the database in production):
+    lang, at ("flow:screen"), page, data {flow: {key: value}}, show {flow: {key: label}},
+    history [["flow:screen", page], ...], error (message id of a hint), ended.
+Anything that needs the outside world (areas, reports, the contact) goes through `Runtime`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gateway.i18n.catalogs import Catalogs, Translator
+from gateway.ussd.flows import ENTRY, HOME, FlowSet, ScreenRef
+from gateway.ussd.render import (
+    Footer,
+    Label,
+    compose_page,
+    compose_plain,
+    fill,
+    finish,
+    measure,
+    paginate,
+    render_label,
+)
+from gateway.ussd.schema import (
+    EndScreen,
+    InputScreen,
+    MenuScreen,
+    Option,
+    OptionSource,
+    RouterScreen,
+    Scalar,
+)
+
+BACK, HOME_KEY, MORE = "0", "00", "99"
+_MAX_REDIRECTS = 20
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One numbered line of a menu, from the flow file or from an option source."""
+
+    label: Label
+    next: str | None
+    store: dict[str, Scalar] = field(default_factory=dict)
+    action: str | None = None
+    # What a summary shows for a stored key, when it is not the option's own label.
+    show: dict[str, Label] = field(default_factory=dict)
+
+
+@dataclass
+class ActionResult:
+    goto: str | None = None
+    data: dict[str, Scalar] = field(default_factory=dict)
+    show: dict[str, Label] = field(default_factory=dict)
+    language: str | None = None
+    replace_state: dict[str, Any] | None = None
+
+
+class Runtime(Protocol):
+    """What the engine needs from the world; the service implements it over the database."""
+
+    def values(self) -> dict[str, Any]:
+        """Facts conditions can test (`language`, `resumable`, `home_area` …)."""
+        ...
+
+    async def choices(self, source: OptionSource, data: dict[str, Any]) -> list[Choice]: ...
+
+    async def act(self, action: str, flow: str, data: dict[str, Any]) -> ActionResult: ...
+
+
+@dataclass(frozen=True)
+class _Layout:
+    choices: list[Choice]
+    head: str
+    lines: list[str]
+    pages: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    end: bool
+    screen: str
+
+
+def new_state(language: str | None) -> dict[str, Any]:
+    return {"lang": language, "at": ENTRY, "page": 0, "data": {}, "show": {}, "history": []}
+
+
+class Engine:
+    def __init__(self, flows: FlowSet, catalogs: Catalogs, screen_limit: int, default_language: str) -> None:
+        self.flows = flows
+        self.catalogs = catalogs
+        self.limit = screen_limit
+        self.default_language = default_language
+
+    # -- hops -------------------------------------------------------------------------------
+
+    async def start(self, state: dict[str, Any], runtime: Runtime) -> Reply:
+        await self._enter(state, self.flows.parse(ENTRY), runtime, push=False)
+        return await self.render(state, runtime)
+
+    async def handle(self, state: dict[str, Any], user_input: str, runtime: Runtime) -> Reply:
+        if state.get("ended"):
+            return await self.render(state, runtime)
+        state.pop("error", None)
+        text = user_input.strip()
+        ref = self._at(state)
+        screen = self.flows.screen(ref)
+        if text == HOME_KEY:
+            await self._goto(state, HOME, runtime)
+        elif text == BACK:
+            await self._back(state, runtime)
+        elif isinstance(screen, MenuScreen):
+            await self._menu_input(state, screen, text, runtime)
+        elif isinstance(screen, InputScreen):
+            await self._input(state, screen, user_input, runtime)
+        else:
+            state["error"] = "ussd.error.use_nav"
+        return await self.render(state, runtime)
+
+    async def _menu_input(
+        self, state: dict[str, Any], screen: MenuScreen, text: str, runtime: Runtime
+    ) -> None:
+        layout = await self._layout(state, screen, runtime)
+        choices = layout.choices
+        if text == MORE:
+            if state.get("page", 0) + 1 < len(layout.pages):
+                state["page"] = state.get("page", 0) + 1
+            else:
+                state["error"] = screen.error
+            return
+        if text.isdigit() and len(text) <= 2 and 1 <= int(text) <= len(choices):
+            await self._select(state, choices[int(text) - 1], runtime)
+            return
+        state["error"] = screen.error
+
+    async def _input(self, state: dict[str, Any], screen: InputScreen, raw: str, runtime: Runtime) -> None:
+        value = " ".join(raw.split())
+        if len(value) < screen.min_length:
+            state["error"] = screen.error_short
+            return
+        if len(value) > screen.max_length:
+            state["error"] = screen.error_long
+            return
+        flow = self._at(state).flow
+        self._data(state, flow)[screen.store] = value
+        await self._after(state, screen.action, screen.next, runtime)
+
+    async def _select(self, state: dict[str, Any], choice: Choice, runtime: Runtime) -> None:
+        flow = self._at(state).flow
+        data, show = self._data(state, flow), self._show(state, flow)
+        for key, value in choice.store.items():
+            data[key] = value
+            show[key] = choice.show.get(key, choice.label).to_json()
+        await self._after(state, choice.action, choice.next, runtime)
+
+    async def _after(
+        self, state: dict[str, Any], action: str | None, target: str | None, runtime: Runtime
+    ) -> None:
+        if action is not None:
+            flow = self._at(state).flow
+            result = await runtime.act(action, flow, self._data(state, flow))
+            if result.replace_state is not None:
+                state.clear()
+                state.update(result.replace_state)
+                return
+            self._data(state, flow).update(result.data)
+            self._show(state, flow).update({k: v.to_json() for k, v in result.show.items()})
+            if result.language:
+                state["lang"] = result.language
+            target = result.goto or target
+        if target is not None:
+            await self._goto(state, target, runtime)
+
+    # -- navigation -------------------------------------------------------------------------
+
+    async def _goto(self, state: dict[str, Any], target: str, runtime: Runtime) -> None:
+        here = self._at(state)
+        ref = self.flows.resolve(here.flow, target)
+        if str(ref) == HOME:
+            state["history"] = []
+            await self._enter(state, ref, runtime, push=False)
+            return
+        await self._enter(state, ref, runtime, push=True)
+
+    async def _enter(self, state: dict[str, Any], ref: ScreenRef, runtime: Runtime, *, push: bool) -> None:
+        for _ in range(_MAX_REDIRECTS):
+            here = state.get("at")
+            if push and here and not isinstance(self.flows.screen(self._at(state)), RouterScreen):
+                state["history"].append([here, state.get("page", 0)])
+            if here and self._at(state).flow != ref.flow and ref.screen == self.flows.flows[ref.flow].start:
+                # A flow entered afresh from elsewhere forgets the answers of a previous visit.
+                state["data"].pop(ref.flow, None)
+                state["show"].pop(ref.flow, None)
+            state["at"], state["page"] = str(ref), 0
+            screen = self.flows.screen(ref)
+            if isinstance(screen, EndScreen):
+                state["ended"] = True
+                state["outcome"] = screen.outcome
+            if not isinstance(screen, RouterScreen):
+                return
+            values = {**runtime.values(), **self._data(state, ref.flow)}
+            route = next(r for r in screen.routes if r.when is None or _holds(r.when, values))
+            ref = self.flows.resolve(ref.flow, route.next)
+            push = False
+        raise RuntimeError("router loop in flows")
+
+    async def _back(self, state: dict[str, Any], runtime: Runtime) -> None:
+        if state.get("page", 0) > 0:
+            state["page"] -= 1
+            return
+        if state["history"]:
+            at, page = state["history"].pop()
+            state["at"], state["page"] = at, page
+
+    # -- rendering --------------------------------------------------------------------------
+
+    async def render(self, state: dict[str, Any], runtime: Runtime) -> Reply:
+        """The screen as the handset gets it: GSM-7 spelling, never over the limit."""
+        raw = await self.compose(state, runtime)
+        return Reply(finish(raw.text, self.translator(state).code, self.limit), raw.end, raw.screen)
+
+    async def compose(self, state: dict[str, Any], runtime: Runtime) -> Reply:
+        """The screen in standard spelling, before GSM-7 spelling and the hard limit."""
+        ref = self._at(state)
+        screen = self.flows.screen(ref)
+        assert not isinstance(screen, RouterScreen)
+        tr = self.translator(state)
+        values = self._values(state, ref.flow, tr)
+        if isinstance(screen, EndScreen):
+            return Reply(fill(tr.gettext(screen.text), values), True, str(ref))
+        error = state.get("error")
+        footer = self.footer(tr)
+        back, home = self._nav(state, ref)
+        if isinstance(screen, MenuScreen):
+            hint = tr.gettext(error) if error else None
+            layout = await self._layout(state, screen, runtime, hint=hint)
+            page = layout.pages[min(state.get("page", 0), len(layout.pages) - 1)]
+            return Reply(
+                compose_page(layout.head, layout.lines, page, footer, back=back, home=home), False, str(ref)
+            )
+        body = fill(tr.gettext(screen.text), values)
+        text = compose_plain(_with_hint(body, error, tr), footer, back=back, home=home)
+        if error and measure(text, tr.code) > self.limit:
+            # The hint replaces what the caller has already read rather than overflow the screen.
+            text = compose_plain(tr.gettext(error), footer, back=back, home=home)
+        return Reply(text, False, str(ref))
+
+    async def page_count(self, state: dict[str, Any], runtime: Runtime) -> int:
+        screen = self.flows.screen(self._at(state))
+        if isinstance(screen, MenuScreen):
+            return len((await self._layout(state, screen, runtime)).pages)
+        return 1
+
+    async def _layout(
+        self, state: dict[str, Any], screen: MenuScreen, runtime: Runtime, hint: str | None = None
+    ) -> _Layout:
+        """The menu's question, numbered options and page breaks; the same for render and '99'."""
+        ref = self._at(state)
+        tr = self.translator(state)
+        values = self._values(state, ref.flow, tr)
+        choices = await self._choices(state, screen, runtime)
+        if screen.plural:
+            values["n"] = str(len(choices))
+            head = fill(tr.ngettext(screen.text, screen.text, len(choices)), values)
+        else:
+            head = fill(tr.gettext(screen.text), values)
+        if not choices and screen.empty:
+            head = fill(tr.gettext(screen.empty), values)
+        if hint:
+            head = f"{hint}\n{head}"
+        lines = [f"{i}. {render_label(c.label, tr, values)}" for i, c in enumerate(choices, 1)]
+        back, home = self._nav(state, ref, first_page=True)
+        pages = paginate(head, lines, self.footer(tr), tr.code, self.limit, back=back, home=home)
+        return _Layout(choices, head, lines, pages)
+
+    def _nav(self, state: dict[str, Any], ref: ScreenRef, *, first_page: bool = False) -> tuple[bool, bool]:
+        page = 0 if first_page else state.get("page", 0)
+        return bool(state["history"]) or page > 0, str(ref) != HOME
+
+    def translator(self, state: dict[str, Any]) -> Translator:
+        return self.catalogs.translator(state.get("lang") or self.default_language)
+
+    def footer(self, tr: Translator) -> Footer:
+        return Footer(tr.gettext("ussd.nav.more"), tr.gettext("ussd.nav.back"), tr.gettext("ussd.nav.home"))
+
+    async def _choices(self, state: dict[str, Any], screen: MenuScreen, runtime: Runtime) -> list[Choice]:
+        flow = self._at(state).flow
+        data = self._data(state, flow)
+        values = {**runtime.values(), **data}
+        choices = [
+            _static(option) for option in screen.options if option.when is None or _holds(option.when, values)
+        ]
+        for source in screen.options_from:
+            choices.extend(await runtime.choices(source, data))
+        return choices[:98]
+
+    def _values(self, state: dict[str, Any], flow: str, tr: Translator) -> dict[str, str]:
+        values = {k: str(v) for k, v in self._data(state, flow).items()}
+        for key, raw in self._show(state, flow).items():
+            values[key] = render_label(Label.from_json(raw), tr)
+        return values
+
+    def _at(self, state: dict[str, Any]) -> ScreenRef:
+        return self.flows.parse(state["at"])
+
+    @staticmethod
+    def _data(state: dict[str, Any], flow: str) -> dict[str, Any]:
+        data: dict[str, Any] = state["data"].setdefault(flow, {})
+        return data
+
+    @staticmethod
+    def _show(state: dict[str, Any], flow: str) -> dict[str, Any]:
+        show: dict[str, Any] = state["show"].setdefault(flow, {})
+        return show
+
+
+def _static(option: Option) -> Choice:
+    return Choice(Label(msgid=option.label), option.next, dict(option.store), option.action)
+
+
+def _holds(condition: str, values: dict[str, Any]) -> bool:
+    negate = condition.startswith("!")
+    value = bool(values.get(condition.lstrip("!")))
+    return not value if negate else value
+
+
+def _with_hint(body: str, error: str | None, tr: Translator) -> str:
+    return f"{tr.gettext(error)}\n{body}" if error else body

@@ -1,0 +1,157 @@
+"""Turning a screen into what the handset shows: translated, GSM-7 spelled, within the limit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from string import Formatter
+
+from gateway.i18n.catalogs import Translator
+from gateway.i18n.gsm7 import septets, to_gsm7
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A message id with its placeholders, or literal text (an area's name, a reference)."""
+
+    msgid: str | None = None
+    text: str | None = None
+    params: Mapping[str, Label] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.msgid is not None:
+            out["m"] = self.msgid
+        if self.text is not None:
+            out["t"] = self.text
+        if self.params:
+            out["p"] = {k: v.to_json() for k, v in self.params.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> Label:
+        params = raw.get("p") or {}
+        assert isinstance(params, Mapping)
+        msgid = raw.get("m")
+        text = raw.get("t")
+        return cls(
+            msgid=msgid if isinstance(msgid, str) else None,
+            text=text if isinstance(text, str) else None,
+            params={k: cls.from_json(v) for k, v in params.items()},
+        )
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def placeholders(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in Formatter().parse(template) if name}
+    except ValueError:
+        return {"<malformed>"}
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """str.format_map that survives a translator's stray brace instead of crashing a session."""
+    try:
+        return template.format_map(_Missing(values))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        log.warning("malformed placeholder in message %r", template[:40])
+        return template
+
+
+def render_label(label: Label, tr: Translator, values: Mapping[str, str] | None = None) -> str:
+    if label.text is not None:
+        return label.text
+    assert label.msgid is not None
+    params = dict(values or {})
+    params.update({key: render_label(value, tr) for key, value in label.params.items()})
+    return fill(tr.gettext(label.msgid), params)
+
+
+@dataclass(frozen=True)
+class Footer:
+    more: str
+    back: str
+    home: str
+
+
+def measure(text: str, language: str) -> int:
+    return septets(to_gsm7(text, language))
+
+
+def _footer_line(footer: Footer, *, more: bool, back: bool, home: bool) -> str:
+    parts = []
+    if more:
+        parts.append(f"99 {footer.more}")
+    if back:
+        parts.append(f"0 {footer.back}")
+    if home:
+        parts.append(f"00 {footer.home}")
+    return " ".join(parts)
+
+
+def paginate(
+    head: str, options: list[str], footer: Footer, language: str, limit: int, *, back: bool, home: bool
+) -> list[tuple[int, int]]:
+    """Split numbered option lines into pages that fit `limit` septets with head and footer.
+
+    Every page repeats the head; pages after the first always offer "0 back".
+    """
+    pages: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = start
+        page_back = back or bool(pages)
+        while end < len(options):
+            more = end + 1 < len(options)
+            candidate = _compose(head, options[start : end + 1], footer, more, page_back, home)
+            if measure(candidate, language) > limit and end > start:
+                break
+            end += 1
+            if measure(candidate, language) > limit:
+                break  # a single option that does not fit: flows check reports it
+        pages.append((start, end))
+        if end >= len(options):
+            return pages
+        start = end
+
+
+def _compose(head: str, lines: list[str], footer: Footer, more: bool, back: bool, home: bool) -> str:
+    parts = [head, *lines] if head else list(lines)
+    nav = _footer_line(footer, more=more, back=back, home=home)
+    if nav:
+        parts.append(nav)
+    return "\n".join(parts)
+
+
+def compose_page(
+    head: str, options: list[str], page: tuple[int, int], footer: Footer, *, back: bool, home: bool
+) -> str:
+    start, end = page
+    return _compose(head, options[start:end], footer, end < len(options), back or start > 0, home)
+
+
+def compose_plain(head: str, footer: Footer, *, back: bool, home: bool) -> str:
+    return _compose(head, [], footer, False, back, home)
+
+
+def finish(text: str, language: str, limit: int) -> str:
+    """GSM-7 spelling, then a hard stop at the limit (flows check keeps real screens below it)."""
+    spelled = to_gsm7(text, language)
+    if septets(spelled) <= limit:
+        return spelled
+    log.error("screen over %d septets after checks; cut", limit)
+    out = []
+    used = 0
+    for ch in spelled:
+        used += septets(ch)
+        if used > limit:
+            break
+        out.append(ch)
+    return "".join(out)

@@ -1,0 +1,199 @@
+"""The engine's window on the database for one hop: areas, the caller, their reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.directory import AreaDirectory
+from gateway.contacts.models import Contact
+from gateway.contacts.service import get_or_create_contact
+from gateway.i18n.languages import LANGUAGES
+from gateway.reports.service import NewReport, create_report, reports_of_contact
+from gateway.security.keys import PhoneVault
+from gateway.ussd.engine import ActionResult, Choice
+from gateway.ussd.models import UssdSession
+from gateway.ussd.render import Label
+from gateway.ussd.schema import OptionSource
+
+SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes", "reports.mine")
+ACTIONS = ("set_language", "submit_report", "resume", "discard_resume")
+
+
+class FlowDataError(RuntimeError):
+    """A flow reached an action without the answers the action needs."""
+
+
+@dataclass
+class Caller:
+    phone: str
+    contact: Contact | None
+    # The caller's unfinished session from a few minutes ago, if they may resume it.
+    resumable: UssdSession | None = None
+
+
+class DatabaseRuntime:
+    def __init__(
+        self,
+        db: AsyncSession,
+        vault: PhoneVault,
+        directory: AreaDirectory,
+        caller: Caller,
+        session_row: UssdSession,
+    ) -> None:
+        self.db = db
+        self.vault = vault
+        self.directory = directory
+        self.caller = caller
+        self.row = session_row
+        self.report_reference: str | None = None
+        self.report_anonymous = False
+
+    def values(self) -> dict[str, Any]:
+        contact = self.caller.contact
+        return {
+            "language": contact.language if contact else None,
+            "home_area": contact.home_area_id if contact else None,
+            "resumable": self.caller.resumable is not None,
+        }
+
+    async def choices(self, source: OptionSource, data: dict[str, Any]) -> list[Choice]:
+        key, target = source.store, source.next
+        if source.source == "areas.usual":
+            contact = self.caller.contact
+            place = self.directory.get(contact.home_area_id if contact else None)
+            if place is None:
+                return []
+            name = Label(text=place.name)
+            return [
+                Choice(
+                    Label("report.place.usual", params={"name": name}),
+                    target,
+                    {key: place.id},
+                    source.action,
+                    show={key: name},
+                )
+            ]
+        if source.source == "areas.countries":
+            return [
+                Choice(Label(f"country.{c}"), target, {key: c}, source.action)
+                for c in self.directory.countries()
+            ]
+        if source.source == "areas.provinces":
+            places = self.directory.provinces(str(data.get(source.parent or "", "")))
+            return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
+        if source.source == "areas.communes":
+            parent = data.get(source.parent or "")
+            places = self.directory.communes(parent) if isinstance(parent, int) else []
+            return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
+        if source.source == "reports.mine":
+            return await self._my_reports(source)
+        raise ValueError(f"unknown option source {source.source!r}")
+
+    async def _my_reports(self, source: OptionSource) -> list[Choice]:
+        contact = self.caller.contact
+        if contact is None:
+            return []
+        out = []
+        for report in await reports_of_contact(self.db, contact.id, limit=9):
+            ref = Label(text=report.reference)
+            status = Label(f"report_status.{report.status}")
+            date = Label(text=report.created_at.strftime("%d/%m/%Y"))
+            out.append(
+                Choice(
+                    Label("ussd.status.item", params={"reference": ref, "status": status}),
+                    source.next,
+                    {
+                        source.store: report.reference,
+                        "report_status": report.status,
+                        "report_date": date.text or "",
+                    },
+                    source.action,
+                    show={source.store: ref, "report_status": status, "report_date": date},
+                )
+            )
+        return out
+
+    async def act(self, action: str, flow: str, data: dict[str, Any]) -> ActionResult:
+        if action == "set_language":
+            return await self._set_language(data)
+        if action == "submit_report":
+            return await self._submit(data)
+        if action == "resume":
+            return await self._resume()
+        if action == "discard_resume":
+            await self._close_previous("abandoned")
+            return ActionResult()
+        raise ValueError(f"unknown action {action!r}")
+
+    async def _contact(self) -> Contact:
+        if self.caller.contact is None:
+            self.caller.contact = await get_or_create_contact(self.db, self.vault, self.caller.phone)
+            self.row.contact_id = self.caller.contact.id
+        return self.caller.contact
+
+    async def _set_language(self, data: dict[str, Any]) -> ActionResult:
+        code = data.get("language")
+        if code not in LANGUAGES:
+            raise FlowDataError(f"set_language: unknown language {code!r}")
+        contact = await self._contact()
+        contact.language = code
+        self.row.language = code
+        return ActionResult(language=code)
+
+    async def _submit(self, data: dict[str, Any]) -> ActionResult:
+        missing = [k for k in ("topic", "area", "urgency", "description", "anonymous") if k not in data]
+        if missing:
+            raise FlowDataError(f"submit_report: missing {', '.join(missing)}")
+        area = self.directory.get(data["area"])
+        if area is None:
+            raise FlowDataError("submit_report: unknown area")
+        anonymous = bool(data["anonymous"])
+        contact = None if anonymous else await self._contact()
+        report = await create_report(
+            self.db,
+            NewReport(
+                channel="ussd",
+                language=self.row.language or (contact.language if contact else None) or "fr",
+                topic=str(data["topic"]),
+                area_id=area.id,
+                urgency=str(data["urgency"]),
+                description=str(data["description"]),
+                anonymous=anonymous,
+                contact_id=contact.id if contact else None,
+            ),
+        )
+        if contact is not None:
+            contact.home_area_id = area.id
+        self.report_reference = report.reference
+        self.report_anonymous = anonymous
+        return ActionResult(
+            data={"reference": report.reference}, show={"reference": Label(text=report.reference)}
+        )
+
+    async def _resume(self) -> ActionResult:
+        previous = self.caller.resumable
+        if previous is None or not previous.state:
+            return ActionResult(goto="main:home")
+        state = dict(previous.state)
+        state["lang"] = self.row.language or state.get("lang")
+        state.pop("error", None)
+        state.pop("ended", None)
+        self.row.resumed_from = previous.id
+        await self._close_previous("resumed")
+        return ActionResult(replace_state=state)
+
+    async def _close_previous(self, outcome: str) -> None:
+        previous = self.caller.resumable
+        if previous is None:
+            return
+        # The old session's answers now live in this one (or are dropped): keep no second copy.
+        await self.db.execute(
+            update(UssdSession)
+            .where(UssdSession.id == previous.id)
+            .values(outcome=outcome, state={}, in_report=False)
+        )
+        self.caller.resumable = None

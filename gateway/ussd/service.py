@@ -1,0 +1,179 @@
+"""One USSD hop, provider-neutral: find or start the session, run the engine, keep the state."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.directory import CachedDirectory
+from gateway.contacts.service import find_contact
+from gateway.db.base import utcnow
+from gateway.security.keys import PhoneVault
+from gateway.security.phone import mask
+from gateway.ussd.engine import Engine, Reply, new_state
+from gateway.ussd.models import UssdSession
+from gateway.ussd.runtime import Caller, DatabaseRuntime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UssdRequest:
+    """What every aggregator's USSD callback boils down to."""
+
+    provider: str
+    session_id: str
+    phone: str  # E.164
+    text: str  # the whole input path, inputs joined with '*'
+    service_code: str = ""
+    network_code: str = ""
+
+
+@dataclass
+class HopContext:
+    """Filled as a hop goes, so a failure can still apologise in the caller's language."""
+
+    language: str | None = None
+    screen: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def next_input(previous_text: str, text: str) -> str:
+    """The caller's latest input, given the path seen at the last hop ('1*2' then '1*2*a*b' -> 'a*b')."""
+    if not previous_text:
+        return text
+    if text.startswith(previous_text + "*"):
+        return text[len(previous_text) + 1 :]
+    # Not an extension of what we saw (a provider that resets the path): take the last segment.
+    return text.rsplit("*", 1)[-1]
+
+
+class UssdService:
+    def __init__(
+        self, engine: Engine, vault: PhoneVault, directory: CachedDirectory, resume_window_s: int
+    ) -> None:
+        self.engine = engine
+        self.vault = vault
+        self.directory = directory
+        self.resume_window = timedelta(seconds=resume_window_s)
+
+    async def handle(self, db: AsyncSession, request: UssdRequest, hop: HopContext) -> Reply:
+        phone_hash = self.vault.lookup_hash(request.phone)
+        row = await self._session_row(db, request.session_id)
+        created = row is None
+        if row is None:
+            row = await self._create_row(db, request, phone_hash)
+            if row.hops:  # another process created it first; treat as a repeat of that hop
+                created = False
+        elif row.hops and request.text == row.last_text:
+            # The provider repeated a hop we already answered: same answer, no second effect.
+            return Reply(row.last_response, bool(row.ended_at), row.last_screen)
+
+        contact = await find_contact(db, self.vault, request.phone)
+        hop.language = row.language or (contact.language if contact else None)
+        caller = Caller(phone=request.phone, contact=contact)
+        directory = await self.directory.get(db)
+        runtime = DatabaseRuntime(db, self.vault, directory, caller, row)
+
+        if created:
+            caller.resumable = await self._resumable(db, phone_hash, row.id)
+            state = new_state(hop.language)
+            reply = await self.engine.start(state, runtime)
+            # Inputs already in the first hop (a code dialled as *384*1234*1#) are played in order.
+            for part in request.text.split("*") if request.text else []:
+                if reply.end:
+                    break
+                reply = await self.engine.handle(state, part, runtime)
+        else:
+            state = dict(row.state)
+            if row.ended_at is not None:
+                tr = self.engine.catalogs.translator(row.language or self.engine.default_language)
+                return Reply(tr.gettext("ussd.error.session_over"), True, row.last_screen)
+            reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
+
+        hop.language, hop.screen = state.get("lang"), reply.screen
+        self._save(row, state, request.text, reply, runtime)
+        log.info(
+            "ussd hop session=%s phone=%s screen=%s end=%s",
+            request.session_id[-8:],
+            mask(request.phone),
+            reply.screen,
+            reply.end,
+        )
+        return reply
+
+    def _save(
+        self, row: UssdSession, state: dict[str, object], text: str, reply: Reply, runtime: DatabaseRuntime
+    ) -> None:
+        now = utcnow()
+        row.hops += 1
+        row.last_text = text
+        row.last_screen = reply.screen
+        row.language = state.get("lang") if isinstance(state.get("lang"), str) else row.language  # type: ignore[assignment]
+        row.updated_at = now
+        row.last_response = reply.text
+        row.in_report = not reply.end and self.engine.flows.is_resumable(
+            self.engine.flows.parse(reply.screen)
+        )
+        if reply.end:
+            row.ended_at = now
+            row.outcome = str(state.get("outcome") or "ended")
+            # Answers are in the report now (or were cancelled): the session keeps none of them.
+            row.state = {}
+            if runtime.report_anonymous and runtime.report_reference:
+                # Nothing may lead from an anonymous report back to the phone that sent it.
+                row.contact_id = None
+                row.phone_hash = ""
+                row.last_response = reply.text.replace(runtime.report_reference, "R-****")
+        else:
+            row.state = state
+
+    async def _session_row(self, db: AsyncSession, session_id: str) -> UssdSession | None:
+        result = await db.execute(
+            select(UssdSession).where(UssdSession.session_id == session_id).with_for_update()
+        )
+        return result.scalar_one_or_none()
+
+    async def _create_row(self, db: AsyncSession, request: UssdRequest, phone_hash: str) -> UssdSession:
+        row = UssdSession(
+            session_id=request.session_id,
+            provider=request.provider,
+            service_code=request.service_code[:64],
+            network_code=request.network_code[:16],
+            phone_hash=phone_hash,
+            state={},
+            last_text="",
+            last_response="",
+            hops=0,
+        )
+        try:
+            async with db.begin_nested():
+                db.add(row)
+        except IntegrityError:
+            existing = await self._session_row(db, request.session_id)
+            assert existing is not None
+            return existing
+        return row
+
+    async def _resumable(self, db: AsyncSession, phone_hash: str, current_id: int) -> UssdSession | None:
+        if self.resume_window.total_seconds() <= 0:
+            return None
+        since = utcnow() - self.resume_window
+        result = await db.execute(
+            select(UssdSession)
+            .where(
+                UssdSession.phone_hash == phone_hash,
+                UssdSession.id != current_id,
+                UssdSession.in_report.is_(True),
+                UssdSession.outcome.is_(None),
+                UssdSession.updated_at >= since,
+            )
+            .order_by(UssdSession.updated_at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()

@@ -1,0 +1,69 @@
+"""Building the pieces a process needs from Settings, once: engine, catalogs, flows, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.areas.directory import CachedDirectory
+from gateway.config import Settings
+from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
+from gateway.i18n.catalogs import Catalogs
+from gateway.security.keys import PhoneVault
+from gateway.ussd.engine import Engine
+from gateway.ussd.flows import FlowSet, load_flows
+from gateway.ussd.runtime import ACTIONS, SOURCES
+from gateway.ussd.service import UssdService
+
+
+def build_engine(settings: Settings, catalogs: Catalogs | None = None) -> Engine:
+    flows: FlowSet = load_flows(settings.flows_dir, ACTIONS, SOURCES)
+    return Engine(
+        flows,
+        catalogs or Catalogs(settings.locales_dir),
+        settings.ussd_screen_limit,
+        settings.default_language,
+    )
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    db_engine: AsyncEngine
+    sessionmaker: SessionMaker
+    engine: Engine
+    vault: PhoneVault
+    directory: CachedDirectory
+    ussd: UssdService
+
+    @classmethod
+    def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
+        db_engine = create_engine(settings, database_url)
+        engine = build_engine(settings)
+        vault = PhoneVault(settings.secret_key)
+        directory = CachedDirectory()
+        return cls(
+            settings=settings,
+            db_engine=db_engine,
+            sessionmaker=create_sessionmaker(db_engine),
+            engine=engine,
+            vault=vault,
+            directory=directory,
+            ussd=UssdService(engine, vault, directory, settings.ussd_resume_window_s),
+        )
+
+    def apology(self, language: str | None) -> str:
+        from gateway.ussd.render import finish
+
+        tr = self.engine.catalogs.translator(language or self.settings.default_language)
+        return finish(tr.gettext("ussd.error.internal"), tr.code, self.settings.ussd_screen_limit)
+
+    async def close(self) -> None:
+        await self.db_engine.dispose()
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
