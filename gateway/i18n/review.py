@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.i18n.catalogs import DRAFT_FLAG, Catalogs, is_translated, iter_messages, po_path

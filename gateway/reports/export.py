@@ -34,7 +34,7 @@ COLUMNS = (
 
 def report_rows_query(
     since: datetime | None = None, topic: str | None = None, limit: int | None = None
-) -> Select[Any]:
+) -> Select:
     commune, province = aliased(Area), aliased(Area)
     query = (
         select(
@@ -64,7 +64,7 @@ def report_rows_query(
     return query
 
 
-async def iter_report_rows(session: AsyncSession, query: Select[Any]) -> AsyncIterator[dict[str, Any]]:
+async def iter_report_rows(session: AsyncSession, query: Select) -> AsyncIterator[dict[str, Any]]:
     result = await session.stream(query.execution_options(yield_per=500))
     async for row in result:
         record = dict(zip(COLUMNS, row, strict=True))

@@ -1,0 +1,90 @@
+"""Test fixtures: one migrated database per run (SQLite, or PostgreSQL when
+GATEWAY_TEST_DATABASE_URL is set), emptied between tests; the ASGI app driven over httpx."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
+
+from gateway.app import create_app  # noqa: E402
+from gateway.config import Settings, load_settings  # noqa: E402
+from gateway.contacts.models import Contact  # noqa: E402
+from gateway.db.migrate import upgrade  # noqa: E402
+from gateway.reports.models import Report  # noqa: E402
+from gateway.ussd.models import UssdSession  # noqa: E402
+from gateway.wiring import Gateway  # noqa: E402
+from tests.helpers import UssdCaller  # noqa: E402
+
+TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_PG:
+        url = load_settings(database_url=TEST_PG).database_url
+        _reset_postgres(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    import asyncio
+
+    async def reset() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return load_settings(_env_file=None, database_url=database_url, callback_token=None)
+
+
+@pytest.fixture(scope="session")
+async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    built = Gateway.build(settings)
+    yield built
+    await built.close()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "gateway" not in request.fixturenames:
+        return
+    gateway: Gateway = request.getfixturevalue("gateway")
+    async with gateway.sessionmaker() as db, db.begin():
+        for model in (Report, UssdSession, Contact):
+            await db.execute(delete(model))
+
+
+@pytest.fixture
+async def client(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(gateway.settings, gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as c:
+        yield c
+
+
+@pytest.fixture
+def caller(client: httpx.AsyncClient) -> UssdCaller:
+    return UssdCaller(client, phone="+22370000001")
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import secrets
+
+import httpx
+
+USSD_URL = "/callbacks/africastalking/ussd"
+
+
+class UssdCaller:
+    """A handset dialling through Africa's Talking: the whole input path on every hop."""
+
+    def __init__(self, client: httpx.AsyncClient, phone: str, service_code: str = "*384*1234#") -> None:
+        self.client = client
+        self.phone = phone
+        self.service_code = service_code
+        self.session_id = ""
+        self.inputs: list[str] = []
+
+    async def dial(self) -> str:
+        self.session_id = "ATUid_" + secrets.token_hex(16)
+        self.inputs = []
+        return await self._post("")
+
+    async def send(self, answer: str) -> str:
+        self.inputs.append(answer)
+        return await self._post("*".join(self.inputs))
+
+    async def _post(self, text: str) -> str:
+        response = await self.client.post(
+            USSD_URL,
+            data={
+                "sessionId": self.session_id,
+                "serviceCode": self.service_code,
+                "phoneNumber": self.phone,
+                "networkCode": "61002",
+                "text": text,
+            },
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/plain")
+        assert response.text.startswith(("CON ", "END ")), response.text
+        return response.text
