@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
 
-from gateway.app import create_app  # noqa: E402
-from gateway.config import Settings, load_settings  # noqa: E402
-from gateway.contacts.models import Contact  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
-from gateway.reports.models import Report  # noqa: E402
-from gateway.ussd.models import UssdSession  # noqa: E402
-from gateway.wiring import Gateway  # noqa: E402
-from tests.helpers import UssdCaller  # noqa: E402
+from gateway.app import create_app
+from gateway.config import Settings, load_settings
+from gateway.contacts.models import Contact
+from gateway.db.migrate import upgrade
+from gateway.reports.models import Report
+from gateway.ussd.models import UssdSession
+from gateway.wiring import Gateway
+from tests.helpers import UssdCaller
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 

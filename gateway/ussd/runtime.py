@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +179,7 @@ class DatabaseRuntime:
         previous = self.caller.resumable
         if previous is None or not previous.state:
             return ActionResult(goto="main:home")
-        state = dict(previous.state)
+        state = copy.deepcopy(previous.state)
         state["lang"] = self.row.language or state.get("lang")
         state.pop("error", None)
         state.pop("ended", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -83,6 +84,8 @@ class UssdService:
         if created:
             caller.resumable = await self._resumable(db, phone_hash, row.id)
             state = new_state(hop.language)
+            if caller.resumable is not None:
+                state["resume_from"] = caller.resumable.id
             reply = await self.engine.start(state, runtime)
             # Inputs already in the first hop (a code dialled as *384*1234*1#) are played in order.
             for part in request.text.split("*") if request.text else []:
@@ -90,10 +93,15 @@ class UssdService:
                     break
                 reply = await self.engine.handle(state, part, runtime)
         else:
-            state = dict(row.state)
+            # A deep copy: the ORM compares the new value with the loaded one to decide on an UPDATE.
+            state = copy.deepcopy(row.state)
             if row.ended_at is not None:
                 tr = self.engine.catalogs.translator(row.language or self.engine.default_language)
                 return Reply(tr.gettext("ussd.error.session_over"), True, row.last_screen)
+            if state.get("resume_from"):
+                caller.resumable = await self._resumable(
+                    db, phone_hash, row.id, only=state.pop("resume_from")
+                )
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
 
         hop.language, hop.screen = state.get("lang"), reply.screen
@@ -160,7 +168,9 @@ class UssdService:
             return existing
         return row
 
-    async def _resumable(self, db: AsyncSession, phone_hash: str, current_id: int) -> UssdSession | None:
+    async def _resumable(
+        self, db: AsyncSession, phone_hash: str, current_id: int, only: int | None = None
+    ) -> UssdSession | None:
         if self.resume_window.total_seconds() <= 0:
             return None
         since = utcnow() - self.resume_window
@@ -173,6 +183,7 @@ class UssdService:
                 UssdSession.outcome.is_(None),
                 UssdSession.updated_at >= since,
             )
+            .where(UssdSession.id == only if only is not None else True)
             .order_by(UssdSession.updated_at.desc())
             .limit(1)
         )

@@ -29,7 +29,9 @@ def _expected(gateway: Gateway, language: str, item: str | dict[str, Any]) -> st
     if isinstance(item, dict):
         if "text" in item:
             return to_gsm7(item["text"], language)
-        return to_gsm7(fill(tr.gettext(item["msg"]), {k: str(v) for k, v in item.get("with", {}).items()}), language)
+        return to_gsm7(
+            fill(tr.gettext(item["msg"]), {k: str(v) for k, v in item.get("with", {}).items()}), language
+        )
     return to_gsm7(tr.gettext(item), language)
 
 
