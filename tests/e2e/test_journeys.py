@@ -44,7 +44,8 @@ async def test_transcript(path: Path, client: Any, gateway: Gateway) -> None:
         screen = await (caller.dial() if step["send"] is None else caller.send(str(step["send"])))
         kind, body = screen[:3], screen[4:]
         assert kind == step.get("kind", "CON"), f"step {number}: {screen}"
-        assert is_gsm7(body) and septets(body) <= gateway.settings.ussd_screen_limit, f"step {number}: {body}"
+        assert is_gsm7(body), f"step {number}: {body}"
+        assert septets(body) <= gateway.settings.ussd_screen_limit, f"step {number}: {body}"
         for item in step.get("shows", []):
             assert _expected(gateway, language, item) in body, f"step {number}: {item!r} not in {body!r}"
 
@@ -72,8 +73,10 @@ async def test_anonymous_report_leaves_no_trail_to_the_phone(caller: UssdCaller,
     async with gateway.sessionmaker() as db:
         report = (await db.execute(select(Report))).scalar_one()
         row = (await db.execute(select(UssdSession))).scalar_one()
-    assert report.anonymous and report.contact_id is None
+    assert report.anonymous
+    assert report.contact_id is None
     assert report.description == "Vol de bétail * près du marché"
-    assert row.phone_hash == "" and row.contact_id is None
+    assert row.phone_hash == ""
+    assert row.contact_id is None
     assert report.reference not in row.last_response
     assert row.state == {}

@@ -28,8 +28,10 @@ async def test_caller_cut_off_can_continue_where_they_stopped(caller: UssdCaller
     async with gateway.sessionmaker() as db:
         report = (await db.execute(select(Report))).scalar_one()
         sessions = (await db.execute(select(UssdSession).order_by(UssdSession.id))).scalars().all()
-    assert report.topic == "community_conflict" and report.urgency == "serious"
-    assert sessions[0].outcome == "resumed" and sessions[0].state == {}
+    assert report.topic == "community_conflict"
+    assert report.urgency == "serious"
+    assert sessions[0].outcome == "resumed"
+    assert sessions[0].state == {}
     assert sessions[1].resumed_from == sessions[0].id
 
 

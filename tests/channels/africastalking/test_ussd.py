@@ -72,7 +72,8 @@ async def test_wrong_token_is_403_and_right_token_passes(gateway: Gateway) -> No
         assert (await client.post(USSD_URL, data=FIRST_HOP)).status_code == 403
         assert (await client.post(USSD_URL + "?token=wrong", data=FIRST_HOP)).status_code == 403
         ok = await client.post(USSD_URL + "?token=s3cret-token", data=FIRST_HOP)
-        assert ok.status_code == 200 and ok.text.startswith("CON ")
+        assert ok.status_code == 200
+        assert ok.text.startswith("CON ")
         events = await client.post(
             USSD_URL + "/events?token=nope", data={"sessionId": "x", "status": "Success"}
         )
