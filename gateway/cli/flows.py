@@ -35,9 +35,12 @@ def check(
     screens = sum(1 for _ in engine.flows.all_screens())
     for problem in problems:
         print(problem)
-    if problems:
-        err(f"flows check: {len(problems)} problem(s) in {screens} screens x {len(languages)} languages")
+    errors = [p for p in problems if not p.warning]
+    summary = f"{screens} screens x {len(languages)} languages, limit {settings.ussd_screen_limit}"
+    if errors:
+        err(f"flows check: {len(errors)} error(s), {len(problems) - len(errors)} warning(s) ({summary})")
         raise typer.Exit(1)
-    err(
-        f"flows check: {screens} screens x {len(languages)} languages OK (limit {settings.ussd_screen_limit})"
+    warned = (
+        f"; {len(problems)} warning(s): translation gaps shown in a fallback language" if problems else ""
     )
+    err(f"flows check: OK ({summary}){warned}")

@@ -17,11 +17,11 @@ def status(
 
     settings = settings_or_exit()
     rows = review_status(Catalogs(settings.locales_dir))
-    print(f"{'lang':<5} {'translated':>10} {'draft':>6} {'reviewed':>8} {'missing':>7}  catalog status")
+    print(f"{'lang':<5} {'translated':>10} {'draft':>6} {'not draft':>9} {'missing':>7}  catalog status")
     for row in rows:
         reviewed = row.translated - row.draft
         print(
-            f"{row.code:<5} {row.translated:>5}/{row.total:<4} {row.draft:>6} {reviewed:>8} {len(row.missing):>7}  "
+            f"{row.code:<5} {row.translated:>5}/{row.total:<4} {row.draft:>6} {reviewed:>9} {len(row.missing):>7}  "
             f"{row.review_status or '-'}"
         )
         if show_missing and row.missing:
