@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,7 +183,7 @@ class UssdService:
                 UssdSession.outcome.is_(None),
                 UssdSession.updated_at >= since,
             )
-            .where(UssdSession.id == only if only is not None else True)
+            .where(UssdSession.id == only if only is not None else true())
             .order_by(UssdSession.updated_at.desc())
             .limit(1)
         )
