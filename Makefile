@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit check-flows bench clean
+.PHONY: run test lint unit check-flows bench clean dev-key
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# A development secret key is generated once into .env (git-ignored) so phone
-# numbers in the embedded database stay decryptable between runs.
-.env:
-	$(PYTHON) -c "import secrets; print('GATEWAY_SECRET_KEY=' + secrets.token_urlsafe(48))" > .env
-	@echo "generated a development GATEWAY_SECRET_KEY into .env" >&2
+# A development secret key is generated once into .env (git-ignored) so phone numbers in
+# the embedded database stay decryptable between runs. An existing key is never replaced.
+dev-key:
+	@if [ -z "$$GATEWAY_SECRET_KEY" ] && ! grep -qs '^GATEWAY_SECRET_KEY=' .env; then \
+	  $(PYTHON) -c "import secrets; print('GATEWAY_SECRET_KEY=' + secrets.token_urlsafe(48))" >> .env; \
+	  echo "generated a development GATEWAY_SECRET_KEY into .env" >&2; \
+	fi
 
-run: $(STAMP) .env
+run: $(STAMP) dev-key
 	$(BIN)/gateway serve
 
 lint: $(STAMP)
@@ -27,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check-flows: $(STAMP)
-	GATEWAY_SECRET_KEY=flows-check-does-not-need-a-real-key-000000 $(BIN)/gateway flows check
+	$(BIN)/gateway flows check
 
 unit: $(STAMP)
 	$(BIN)/pytest

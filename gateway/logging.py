@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from gateway.config import Settings
 from gateway.security.phone import mask_in_text
 
+_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
 
 class MaskPhones(logging.Filter):
-    """Last line of defence: whatever a log call was given, a phone number leaves it masked."""
+    """Last line of defence: whatever a log call was given (access lines included), phone numbers
+    and the callback token leave it masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_in_text(message)
+        masked = _TOKEN.sub(r"\1***", mask_in_text(message))
         if masked != message:
             record.msg, record.args = masked, None
         return True

@@ -42,7 +42,7 @@ class Gateway:
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
         db_engine = create_engine(settings, database_url)
         engine = build_engine(settings)
-        vault = PhoneVault(settings.secret_key)
+        vault = PhoneVault(settings.require_secret_key())
         directory = CachedDirectory()
         return cls(
             settings=settings,

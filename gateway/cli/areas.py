@@ -18,7 +18,7 @@ def import_areas(
     from gateway.areas.importer import import_rows
     from gateway.db.engine import create_engine
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
     if not file.is_file():
         err(f"no such file: {file}")
         raise typer.Exit(2)

@@ -16,9 +16,12 @@ from gateway.logging import configure_logging
 T = TypeVar("T")
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(*, secret: bool = True) -> Settings:
+    """Settings, or one line saying what is wrong; `secret` when the command handles phone numbers."""
     try:
         settings = load_settings()
+        if secret:
+            settings.require_secret_key()
     except SettingsError as exc:
         err(str(exc))
         raise typer.Exit(2) from None

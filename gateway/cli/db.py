@@ -12,6 +12,6 @@ def upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply Alembic migrations (creates the schema and seeds the border areas)."""
     from gateway.db.migrate import upgrade as do_upgrade
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
     do_upgrade(settings.database_url, revision)
     err(f"database upgraded to {revision}")

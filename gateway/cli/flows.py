@@ -19,7 +19,7 @@ def check(
     from gateway.ussd.flows import FlowError
     from gateway.wiring import build_engine
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
     try:
         engine = build_engine(settings)
     except FlowError as exc:

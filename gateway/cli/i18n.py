@@ -15,7 +15,7 @@ def status(
     from gateway.i18n.catalogs import Catalogs
     from gateway.i18n.review import review_status
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
     rows = review_status(Catalogs(settings.locales_dir))
     print(f"{'lang':<5} {'translated':>10} {'draft':>6} {'not draft':>9} {'missing':>7}  catalog status")
     for row in rows:

@@ -49,7 +49,7 @@ async def _write(out: IO[str], fmt: str, since: datetime | None, topic: str | No
     from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.reports.export import csv_header, csv_line, iter_report_rows, jsonl_line, report_rows_query
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
     engine = create_engine(settings)
     count = 0
     try:

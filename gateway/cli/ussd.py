@@ -15,7 +15,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="JSON lines for pro
     from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.ussd.stats import drop_off
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(secret=False)
 
     async def _stats() -> None:
         engine = create_engine(settings)
