@@ -31,3 +31,23 @@ def status(
     err(
         "draft = translated but not yet checked by a native speaker; run `gateway flows check` for screen rules"
     )
+
+
+@app.command("extract")
+def extract() -> None:
+    """Write locales/messages.pot: every message id the flows and the code use, with the French text."""
+    from babel.messages.pofile import write_po
+
+    from gateway.i18n.catalogs import read_catalog
+    from gateway.i18n.messages import build_template
+    from gateway.ussd.flows import load_flows
+    from gateway.ussd.runtime import ACTIONS, SOURCES
+
+    settings = settings_or_exit(secret=False)
+    flows = load_flows(settings.flows_dir, ACTIONS, SOURCES)
+    source = read_catalog(settings.locales_dir / "fr" / "LC_MESSAGES" / "messages.po")
+    template = build_template(flows.message_ids(), source)
+    target = settings.locales_dir / "messages.pot"
+    with target.open("wb") as handle:
+        write_po(handle, template, width=100, omit_header=False, sort_output=False)
+    err(f"wrote {target} ({len(template)} messages)")

@@ -117,3 +117,9 @@ def test_i18n_status_shows_every_language_and_drafts(env: dict[str, str]) -> Non
 def test_ussd_stats(env: dict[str, str]) -> None:
     code, _out, _err = invoke(env, "ussd", "stats", "--json")
     assert code == 0
+
+
+def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
+    code, _out, err = invoke(env, "db", "upgrade")
+    assert code == 0, err
+    assert "upgraded" in err

@@ -106,3 +106,25 @@ def test_project_catalogs_cover_every_flow_message() -> None:
         assert french.get(msgid) is not None, msgid
     for code in CODES:
         assert code in catalogs.catalogs, f"no catalog for {code}"
+
+
+def test_template_is_current_and_every_catalog_has_its_ids() -> None:
+    from gateway.i18n.catalogs import read_catalog
+    from gateway.i18n.messages import build_template
+    from gateway.ussd.flows import load_flows
+    from gateway.ussd.runtime import ACTIONS, SOURCES
+
+    flows = load_flows(ROOT / "flows", ACTIONS, SOURCES)
+    french = read_catalog(po_path(ROOT / "locales", "fr"))
+    wanted = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in build_template(flows.message_ids(), french)
+        if m.id
+    }
+    with (ROOT / "locales" / "messages.pot").open("rb") as handle:
+        pot = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    assert pot == wanted, "run `gateway i18n extract`"
+    for code in CODES:
+        catalog = read_catalog(po_path(ROOT / "locales", code))
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        assert ids == wanted, code

@@ -64,3 +64,12 @@ def test_vault_round_trip_and_keyed_hash() -> None:
     assert other.lookup_hash("+22376123456") != vault.lookup_hash("+22376123456")
     with pytest.raises(ValueError, match="cannot be decrypted"):
         other.decrypt(token)
+
+
+def test_log_filter_masks_the_callback_token(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.mask.token")
+    logger.addFilter(MaskPhones())
+    with caplog.at_level(logging.INFO, logger="test.mask.token"):
+        logger.info('"POST /callbacks/africastalking/ussd?token=s3cret&x=1 HTTP/1.1" 200')
+    assert "s3cret" not in caplog.text
+    assert "token=***&x=1" in caplog.text

@@ -1,0 +1,41 @@
+"""Message ids the code uses itself (flows declare theirs): with the flows', the whole template."""
+
+from __future__ import annotations
+
+from babel.messages.catalog import Catalog
+
+from gateway.reports.service import STATUSES
+
+CODE_MESSAGES: tuple[str, ...] = (
+    "ussd.nav.more",
+    "ussd.nav.back",
+    "ussd.nav.home",
+    "ussd.error.use_nav",
+    "ussd.error.internal",
+    "ussd.error.session_over",
+    "ussd.status.item",
+    "report.place.usual",
+    "country.ML",
+    "country.BF",
+    *(f"report_status.{status}" for status in STATUSES),
+)
+
+
+def build_template(flow_ids: set[str], source: Catalog) -> Catalog:
+    """messages.pot: every id in use, with the French text as a comment for translators."""
+    template = Catalog(project="border-feedback-gateway", fuzzy=False)
+    ids = flow_ids | set(CODE_MESSAGES)
+    for message in source:
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        if not key or key not in ids:
+            continue
+        french = message.string if isinstance(message.string, str) else " | ".join(message.string)
+        template.add(
+            message.id,
+            string=("", "") if isinstance(message.id, tuple) else "",
+            auto_comments=[*message.auto_comments, f"fr: {french}"],
+        )
+        ids.discard(key)
+    for missing in sorted(ids):
+        template.add(missing, auto_comments=["fr: (missing from the French catalog)"])
+    return template
