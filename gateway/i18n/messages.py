@@ -29,7 +29,7 @@ def build_template(flow_ids: set[str], source: Catalog) -> Catalog:
         key = message.id if isinstance(message.id, str) else message.id[0]
         if not key or key not in ids:
             continue
-        french = message.string if isinstance(message.string, str) else " | ".join(message.string)
+        french = message.string if isinstance(message.string, str) else " | ".join(message.string or ())
         template.add(
             message.id,
             string=("", "") if isinstance(message.id, tuple) else "",
