@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -111,11 +112,13 @@ def non_gsm7(text: str) -> list[str]:
     return sorted({ch for ch in text if ch not in _BASIC_SET and ch not in _EXTENSION_SET})
 
 
+@lru_cache(maxsize=8192)
 def septets(text: str) -> int:
     """Length in GSM-7 septets: extension characters (€, [, ] …) take two."""
     return sum(2 if ch in _EXTENSION_SET else 1 for ch in text)
 
 
+@lru_cache(maxsize=8192)
 def to_gsm7(text: str, language: str) -> str:
     """Spell `text` with GSM-7 characters only, the way readers of `language` expect."""
     mapping = SPELLINGS.get(language, _COMMON)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
 from sqlalchemy import Connection
@@ -36,7 +37,14 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(url))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_async(url))
+        return
+    # Called from async code (a test, a benchmark): migrate on a thread with its own loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run_async(url)).result()
 
 
 run_migrations_online()
