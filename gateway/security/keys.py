@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -23,8 +24,13 @@ class PhoneVault:
     def __init__(self, secret_key: str) -> None:
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"phone-encryption")))
         self._lookup_key = _derive(secret_key, b"phone-lookup")
+        # Every hop hashes the caller's number; the same few thousand numbers come back all day.
+        self.lookup_hash = lru_cache(maxsize=8192)(self._lookup_hash)  # type: ignore[method-assign]
 
     def lookup_hash(self, e164: str) -> str:
+        return self._lookup_hash(e164)
+
+    def _lookup_hash(self, e164: str) -> str:
         return hmac.new(self._lookup_key, e164.encode("ascii"), hashlib.sha256).hexdigest()
 
     def encrypt(self, e164: str) -> str:

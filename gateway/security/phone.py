@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -11,6 +12,7 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def to_e164(raw: str, default_region: str = "ML") -> str:
     """Normalise what a provider or organiser gives us (+223…, 00226…, 76 12 34 56) to E.164."""
     text = raw.strip()

@@ -30,10 +30,30 @@ class FlowDataError(RuntimeError):
 
 @dataclass
 class Caller:
+    """Who is dialling. What the menus need of the contact (id, language, usual commune) is kept
+    in the session state after the first hop, so later hops need no contact query; the Contact
+    row itself is loaded only by an action that changes it."""
+
     phone: str
-    contact: Contact | None
+    contact_id: int | None = None
+    language: str | None = None
+    home_area: int | None = None
+    contact: Contact | None = None
     # The caller's unfinished session from a few minutes ago, if they may resume it.
     resumable: UssdSession | None = None
+
+    @classmethod
+    def from_contact(cls, phone: str, contact: Contact | None) -> Caller:
+        if contact is None:
+            return cls(phone)
+        return cls(phone, contact.id, contact.language, contact.home_area_id, contact)
+
+    @classmethod
+    def from_snapshot(cls, phone: str, snapshot: dict[str, Any]) -> Caller:
+        return cls(phone, snapshot.get("id"), snapshot.get("language"), snapshot.get("home_area"))
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"id": self.contact_id, "language": self.language, "home_area": self.home_area}
 
 
 class DatabaseRuntime:
@@ -54,18 +74,16 @@ class DatabaseRuntime:
         self.report_anonymous = False
 
     def values(self) -> dict[str, Any]:
-        contact = self.caller.contact
         return {
-            "language": contact.language if contact else None,
-            "home_area": contact.home_area_id if contact else None,
+            "language": self.caller.language,
+            "home_area": self.caller.home_area,
             "resumable": self.caller.resumable is not None,
         }
 
     async def choices(self, source: OptionSource, data: dict[str, Any]) -> list[Choice]:
         key, target = source.store, source.next
         if source.source == "areas.usual":
-            contact = self.caller.contact
-            place = self.directory.get(contact.home_area_id if contact else None)
+            place = self.directory.get(self.caller.home_area)
             if place is None:
                 return []
             name = Label(text=place.name)
@@ -95,11 +113,10 @@ class DatabaseRuntime:
         raise ValueError(f"unknown option source {source.source!r}")
 
     async def _my_reports(self, source: OptionSource) -> list[Choice]:
-        contact = self.caller.contact
-        if contact is None:
+        if self.caller.contact_id is None:
             return []
         out = []
-        for report in await reports_of_contact(self.db, contact.id, limit=9):
+        for report in await reports_of_contact(self.db, self.caller.contact_id, limit=9):
             ref = Label(text=report.reference)
             status = Label(f"report_status.{report.status}")
             date = Label(text=report.created_at.strftime("%d/%m/%Y"))
@@ -131,17 +148,20 @@ class DatabaseRuntime:
         raise ValueError(f"unknown action {action!r}")
 
     async def _contact(self) -> Contact:
-        if self.caller.contact is None:
-            self.caller.contact = await get_or_create_contact(self.db, self.vault, self.caller.phone)
-            self.row.contact_id = self.caller.contact.id
-        return self.caller.contact
+        caller = self.caller
+        if caller.contact is None and caller.contact_id is not None:
+            caller.contact = await self.db.get(Contact, caller.contact_id)
+        if caller.contact is None:
+            caller.contact = await get_or_create_contact(self.db, self.vault, caller.phone)
+        caller.contact_id = self.row.contact_id = caller.contact.id
+        return caller.contact
 
     async def _set_language(self, data: dict[str, Any]) -> ActionResult:
         code = data.get("language")
         if code not in LANGUAGES:
             raise FlowDataError(f"set_language: unknown language {code!r}")
         contact = await self._contact()
-        contact.language = code
+        contact.language = self.caller.language = code
         self.row.language = code
         return ActionResult(language=code)
 
@@ -168,7 +188,7 @@ class DatabaseRuntime:
             ),
         )
         if contact is not None:
-            contact.home_area_id = area.id
+            contact.home_area_id = self.caller.home_area = area.id
         self.report_reference = report.reference
         self.report_anonymous = anonymous
         return ActionResult(

@@ -75,13 +75,12 @@ class UssdService:
             # The provider repeated a hop we already answered: same answer, no second effect.
             return Reply(row.last_response, bool(row.ended_at), row.last_screen)
 
-        contact = await find_contact(db, self.vault, request.phone)
-        hop.language = row.language or (contact.language if contact else None)
-        caller = Caller(phone=request.phone, contact=contact)
         directory = await self.directory.get(db)
-        runtime = DatabaseRuntime(db, self.vault, directory, caller, row)
-
         if created:
+            caller = Caller.from_contact(request.phone, await find_contact(db, self.vault, request.phone))
+            row.contact_id = caller.contact_id
+            hop.language = caller.language
+            runtime = DatabaseRuntime(db, self.vault, directory, caller, row)
             caller.resumable = await self._resumable(db, phone_hash, row.id)
             state = new_state(hop.language)
             if caller.resumable is not None:
@@ -95,6 +94,9 @@ class UssdService:
         else:
             # A deep copy: the ORM compares the new value with the loaded one to decide on an UPDATE.
             state = copy.deepcopy(row.state)
+            caller = Caller.from_snapshot(request.phone, state.get("caller") or {})
+            hop.language = row.language or caller.language
+            runtime = DatabaseRuntime(db, self.vault, directory, caller, row)
             if row.ended_at is not None:
                 tr = self.engine.catalogs.translator(row.language or self.engine.default_language)
                 return Reply(tr.gettext("ussd.error.session_over"), True, row.last_screen)
@@ -105,6 +107,7 @@ class UssdService:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
 
         hop.language, hop.screen = state.get("lang"), reply.screen
+        state["caller"] = caller.snapshot()
         self._save(row, state, request.text, reply, runtime)
         log.info(
             "ussd hop session=%s phone=%s screen=%s end=%s",
