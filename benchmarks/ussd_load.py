@@ -452,14 +452,16 @@ def report_session_job(phones: Phones, think_s: float = 0.0) -> Job:
         """One caller's full report from a new phone, hop by hop; it stops at the first wrong answer.
 
         With a think time the caller pauses between hops (uniformly 0.5x-1.5x of it), as a person
-        reading a screen and typing does; without, the callers are a closed loop at full speed.
+        reading a screen and typing does, and dials after a pause of 0-2x of it; without, the
+        callers are a closed loop at full speed.
         """
         session_id = "ATUid_" + secrets.token_hex(16)
         phone = phones.new()
         inputs = answers(number)
         for hop in range(HOPS_PER_SESSION):
-            if think_s and hop:
-                await asyncio.sleep(think_s * random.uniform(0.5, 1.5))
+            if think_s:
+                # Before the first hop too: callers dial at scattered moments, not all at once.
+                await asyncio.sleep(think_s * (random.uniform(0.5, 1.5) if hop else random.uniform(0, 2)))
             data = {
                 "sessionId": session_id,
                 "serviceCode": SERVICE_CODE,
