@@ -36,6 +36,8 @@ from gateway.ussd.schema import (
 
 BACK, HOME_KEY, MORE = "0", "00", "99"
 _MAX_REDIRECTS = 20
+# Enough to walk back through any flow; a caller going round in circles cannot grow the state.
+_MAX_HISTORY = 30
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ class Engine:
             here = state.get("at")
             if push and here and not isinstance(self.flows.screen(self._at(state)), RouterScreen):
                 state["history"].append([here, state.get("page", 0)])
+                del state["history"][:-_MAX_HISTORY]
             if here and self._at(state).flow != ref.flow and ref.screen == self.flows.flows[ref.flow].start:
                 # A flow entered afresh from elsewhere forgets the answers of a previous visit.
                 state["data"].pop(ref.flow, None)

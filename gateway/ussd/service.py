@@ -15,7 +15,6 @@ from gateway.areas.directory import CachedDirectory
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
 from gateway.security.keys import PhoneVault
-from gateway.security.phone import mask
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
 from gateway.ussd.runtime import Caller, DatabaseRuntime
@@ -109,13 +108,9 @@ class UssdService:
         hop.language, hop.screen = state.get("lang"), reply.screen
         state["caller"] = caller.snapshot()
         self._save(row, state, request.text, reply, runtime)
-        log.info(
-            "ussd hop session=%s phone=%s screen=%s end=%s",
-            request.session_id[-8:],
-            mask(request.phone),
-            reply.screen,
-            reply.end,
-        )
+        # No phone number here, not even masked: next to a report's time it could unmask an
+        # anonymous reporter.
+        log.info("ussd hop session=%s screen=%s end=%s", request.session_id[-8:], reply.screen, reply.end)
         return reply
 
     def _save(
@@ -125,7 +120,9 @@ class UssdService:
         row.hops += 1
         row.last_text = text
         row.last_screen = reply.screen
-        row.language = state.get("lang") if isinstance(state.get("lang"), str) else row.language  # type: ignore[assignment]
+        language = state.get("lang")
+        if isinstance(language, str):
+            row.language = language
         row.updated_at = now
         row.last_response = reply.text
         row.in_report = not reply.end and self.engine.flows.is_resumable(
