@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from gateway import __version__
 from gateway.api import health
+from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.config import Settings, get_settings
 from gateway.wiring import Gateway
@@ -23,18 +25,28 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = gateway is None
-        app.state.gateway = gateway or Gateway.build(settings or get_settings())
+        built: Gateway = gateway or Gateway.build(settings or get_settings())
+        app.state.gateway = built
+        stop = asyncio.Event()
+        dispatcher = None
+        if own and built.dispatch_in_process:
+            # The embedded default: one process serves callbacks and sends the outbox.
+            dispatcher = asyncio.create_task(built.dispatcher().run(stop), name="dispatcher")
         try:
             yield
         finally:
+            stop.set()
+            if dispatcher is not None:
+                await dispatcher
             if own:
-                await app.state.gateway.close()
+                await built.close()
 
     app = FastAPI(title="Border feedback gateway", version=__version__, lifespan=lifespan)
     if gateway is not None:
         app.state.gateway = gateway
     app.include_router(health.router)
     app.include_router(at_ussd.router)
+    app.include_router(at_sms.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

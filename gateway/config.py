@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     locales_dir: Path = ROOT / "locales"
     areas_csv: Path = ROOT / "data" / "areas" / "border_areas.csv"
 
+    # SMS text policy and delivery.
+    sms_gsm7: bool = True
+    sms_rate_per_s: float = Field(default=20.0, ge=0)  # 0: no limit
+    sms_batch_size: int = Field(default=100, ge=1, le=1000)
+    sms_max_attempts: int = Field(default=6, ge=1, le=50)
+    sms_retry_base_s: float = Field(default=10.0, gt=0)
+    sms_followup_window_s: int = Field(default=1800, ge=0)
+    dispatch_poll_s: float = Field(default=1.0, gt=0)
+    dispatch_lease_s: int = Field(default=300, ge=10)
+    # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.
+    dispatch_in_process: bool | None = None
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -8,14 +8,33 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.areas.directory import CachedDirectory
-from gateway.config import Settings
+from gateway.config import Settings, SettingsError
 from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
 from gateway.i18n.catalogs import Catalogs
+from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.provider import LogProvider, SmsProvider
+from gateway.outbox.service import Outbox
 from gateway.security.keys import PhoneVault
+from gateway.sms.keywords import Keywords
+from gateway.sms.service import SmsService
 from gateway.ussd.engine import Engine
 from gateway.ussd.flows import FlowSet, load_flows
 from gateway.ussd.runtime import ACTIONS, SOURCES
 from gateway.ussd.service import UssdService
+
+
+def build_provider(settings: Settings) -> SmsProvider:
+    if settings.provider == "africastalking":
+        if not settings.at_api_key:
+            raise SettingsError(
+                "bad settings: GATEWAY_AT_API_KEY is required with GATEWAY_PROVIDER=africastalking"
+            )
+        from gateway.channels.africastalking.sms_client import AfricasTalkingSms
+
+        return AfricasTalkingSms(
+            settings.at_username, settings.at_api_key, settings.at_api_url, settings.at_sender_id
+        )
+    return LogProvider()
 
 
 def build_engine(settings: Settings, catalogs: Catalogs | None = None) -> Engine:
@@ -37,6 +56,9 @@ class Gateway:
     vault: PhoneVault
     directory: CachedDirectory
     ussd: UssdService
+    outbox: Outbox
+    provider: SmsProvider
+    sms: SmsService
 
     @classmethod
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
@@ -44,6 +66,7 @@ class Gateway:
         engine = build_engine(settings)
         vault = PhoneVault(settings.require_secret_key())
         directory = CachedDirectory()
+        outbox = Outbox(vault, settings.sms_gsm7)
         return cls(
             settings=settings,
             db_engine=db_engine,
@@ -51,8 +74,25 @@ class Gateway:
             engine=engine,
             vault=vault,
             directory=directory,
-            ussd=UssdService(engine, vault, directory, settings.ussd_resume_window_s),
+            ussd=UssdService(engine, vault, directory, outbox, settings.ussd_resume_window_s),
+            outbox=outbox,
+            provider=build_provider(settings),
+            sms=SmsService(
+                vault,
+                outbox,
+                engine.catalogs,
+                Keywords.load(settings.flows_dir / "sms" / "keywords.yaml"),
+                settings.sms_followup_window_s,
+            ),
         )
+
+    def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
+        return Dispatcher(self.sessionmaker, self.provider, self.vault, self.settings, worker_id)
+
+    @property
+    def dispatch_in_process(self) -> bool:
+        configured = self.settings.dispatch_in_process
+        return self.settings.is_sqlite if configured is None else configured
 
     def apology(self, language: str | None) -> str:
         from gateway.ussd.render import finish

@@ -18,7 +18,9 @@ from gateway.app import create_app
 from gateway.config import Settings, load_settings
 from gateway.contacts.models import Contact
 from gateway.db.migrate import upgrade
+from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report
+from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller
@@ -69,7 +71,7 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     gateway: Gateway = request.getfixturevalue("gateway")
     async with gateway.sessionmaker() as db, db.begin():
-        for model in (Report, UssdSession, Contact):
+        for model in (DeliveryEvent, OutboundMessage, InboundMessage, Report, UssdSession, Contact):
             await db.execute(delete(model))
 
 

@@ -18,5 +18,7 @@ class Contact(Base):
     phone_encrypted: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     home_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    # Set by STOP (any language) or the provider's opt-out: no broadcasts; reports still accepted.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -3,7 +3,18 @@
 from gateway.areas.models import Area
 from gateway.contacts.models import Contact
 from gateway.db.base import Base
+from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report
+from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 
-__all__ = ["Area", "Base", "Contact", "Report", "UssdSession"]
+__all__ = [
+    "Area",
+    "Base",
+    "Contact",
+    "DeliveryEvent",
+    "InboundMessage",
+    "OutboundMessage",
+    "Report",
+    "UssdSession",
+]

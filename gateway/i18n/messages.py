@@ -18,6 +18,15 @@ CODE_MESSAGES: tuple[str, ...] = (
     "country.ML",
     "country.BF",
     *(f"report_status.{status}" for status in STATUSES),
+    "sms.receipt",
+    "sms.followup",
+    "sms.help",
+    "sms.stopped",
+    "sms.started",
+    "sms.language.set",
+    "sms.language.unknown",
+    "sms.status.reply",
+    "sms.status.unknown",
 )
 
 

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.areas.directory import CachedDirectory
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
+from gateway.outbox.service import Outbox
 from gateway.security.keys import PhoneVault
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
+from gateway.ussd.render import fill
 from gateway.ussd.runtime import Caller, DatabaseRuntime
 
 log = logging.getLogger(__name__)
@@ -55,11 +57,17 @@ def next_input(previous_text: str, text: str) -> str:
 
 class UssdService:
     def __init__(
-        self, engine: Engine, vault: PhoneVault, directory: CachedDirectory, resume_window_s: int
+        self,
+        engine: Engine,
+        vault: PhoneVault,
+        directory: CachedDirectory,
+        outbox: Outbox,
+        resume_window_s: int,
     ) -> None:
         self.engine = engine
         self.vault = vault
         self.directory = directory
+        self.outbox = outbox
         self.resume_window = timedelta(seconds=resume_window_s)
 
     async def handle(self, db: AsyncSession, request: UssdRequest, hop: HopContext) -> Reply:
@@ -106,12 +114,32 @@ class UssdService:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
 
         hop.language, hop.screen = state.get("lang"), reply.screen
+        if runtime.report_reference:
+            await self._receipt(db, request.phone, str(state.get("lang") or "fr"), caller, runtime)
         state["caller"] = caller.snapshot()
         self._save(row, state, request.text, reply, runtime)
         # No phone number here, not even masked: next to a report's time it could unmask an
         # anonymous reporter.
         log.info("ussd hop session=%s screen=%s end=%s", request.session_id[-8:], reply.screen, reply.end)
         return reply
+
+    async def _receipt(
+        self, db: AsyncSession, phone: str, language: str, caller: Caller, runtime: DatabaseRuntime
+    ) -> None:
+        """USSD screens vanish; the reference also arrives by SMS, in the same transaction."""
+        reference = runtime.report_reference or ""
+        text = fill(
+            self.engine.catalogs.translator(language).gettext("sms.receipt"), {"reference": reference}
+        )
+        await self.outbox.enqueue(
+            db,
+            phone=phone,
+            text=text,
+            language=language,
+            kind="receipt",
+            contact_id=None if runtime.report_anonymous else caller.contact_id,
+            scrub_after_send=runtime.report_anonymous,
+        )
 
     def _save(
         self, row: UssdSession, state: dict[str, object], text: str, reply: Reply, runtime: DatabaseRuntime

@@ -10,8 +10,10 @@ from sqlalchemy import delete, select
 
 from gateway.contacts.models import Contact
 from gateway.i18n.gsm7 import is_gsm7, septets
+from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report
 from gateway.reports.service import TOPICS, URGENCIES
+from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller
@@ -47,7 +49,7 @@ async def test_any_input_sequence_gives_valid_screens(
             assert report.area_id is not None
             assert len(report.description) >= 3
             assert report.reference.startswith("R-")
-        for model in (Report, UssdSession, Contact):
+        for model in (DeliveryEvent, OutboundMessage, InboundMessage, Report, UssdSession, Contact):
             await db.execute(delete(model))
 
 

@@ -1,0 +1,256 @@
+"""The dispatcher: claims due messages, sends them in batches, records every outcome.
+
+Delivery guarantees:
+- A message is claimed (status `sending`, with a lease) in one transaction and its result recorded
+  in another, right after the provider answers. A process killed in between leaves the claim;
+  when the lease runs out the message is queued again. So nothing is lost; a message whose
+  provider request succeeded but whose result was not recorded before the kill is sent again
+  (the only case of a duplicate, and AT's answer cannot be had back).
+- With PostgreSQL, claims use FOR UPDATE SKIP LOCKED: any number of workers share the queue
+  without sending a message twice.
+- Transient failures are retried with exponential backoff and jitter up to `sms_max_attempts`;
+  permanent ones never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from gateway.config import Settings
+from gateway.contacts.models import Contact
+from gateway.db.base import utcnow
+from gateway.db.engine import SessionMaker
+from gateway.outbox.models import OutboundMessage
+from gateway.outbox.provider import ProviderError, RecipientResult, SmsProvider
+from gateway.outbox.ratelimit import RateLimiter
+from gateway.security.keys import PhoneVault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    phone: str
+    body: str
+    attempts: int
+    scrub: bool
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        provider: SmsProvider,
+        vault: PhoneVault,
+        settings: Settings,
+        worker_id: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.provider = provider
+        self.vault = vault
+        self.settings = settings
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xFFFF:x}"
+        self.limiter = RateLimiter(settings.sms_rate_per_s)
+        self.claim_size = max(settings.sms_batch_size * 5, 100)
+        self._last_release = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set; then hand back what this worker claimed but did not send."""
+        log.info("dispatcher %s started (provider %s)", self.worker_id, self.provider.name)
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.dispatch_once()
+                except Exception:
+                    log.exception("dispatcher pass failed; retrying")
+                    sent = 0
+                if not sent:
+                    try:
+                        await asyncio.wait_for(stop.wait(), timeout=self.settings.dispatch_poll_s)
+                    except TimeoutError:
+                        pass
+        finally:
+            await self.release_own_claims()
+            log.info("dispatcher %s stopped", self.worker_id)
+
+    async def dispatch_once(self) -> int:
+        """One pass: claim what is due, send it, record it. Returns how many messages were handled."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_release > self.settings.dispatch_lease_s / 2:
+            await self.release_stale_claims()
+            self._last_release = loop.time()
+        claimed = await self.claim(self.claim_size)
+        groups: dict[str, list[Claimed]] = defaultdict(list)
+        for message in claimed:
+            groups[message.body].append(message)
+        size = min(self.settings.sms_batch_size, self.provider.max_recipients)
+        for body, messages in groups.items():
+            for start in range(0, len(messages), size):
+                chunk = messages[start : start + size]
+                await self.limiter.acquire(len(chunk))
+                await self._send(body, chunk)
+        return len(claimed)
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        now = utcnow()
+        async with self.sessionmaker() as db, db.begin():
+            ids = list(
+                (
+                    await db.execute(
+                        select(OutboundMessage.id)
+                        .where(OutboundMessage.status == "queued", OutboundMessage.next_attempt_at <= now)
+                        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).scalars()
+            )
+            if not ids:
+                return []
+            rows = await db.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
+                .values(
+                    status="sending",
+                    claimed_at=now,
+                    claimed_by=self.worker_id,
+                    attempts=OutboundMessage.attempts + 1,
+                )
+                .returning(
+                    OutboundMessage.id,
+                    OutboundMessage.phone_encrypted,
+                    OutboundMessage.body,
+                    OutboundMessage.attempts,
+                    OutboundMessage.scrub_after_send,
+                )
+            )
+            claimed = []
+            for row in rows:
+                claimed.append(
+                    Claimed(
+                        row.id,
+                        self.vault.decrypt(row.phone_encrypted),
+                        row.body,
+                        row.attempts,
+                        row.scrub_after_send,
+                    )
+                )
+        return sorted(claimed, key=lambda c: c.id)
+
+    async def _send(self, body: str, chunk: list[Claimed]) -> None:
+        phones = [m.phone for m in chunk]
+        try:
+            results = await self.provider.send(body, phones)
+        except ProviderError as exc:
+            log.warning(
+                "provider %s request failed (%s): %s",
+                self.provider.name,
+                "transient" if exc.transient else "permanent",
+                exc,
+            )
+            outcome = "transient" if exc.transient else "permanent"
+            results = [RecipientResult(p, outcome, str(exc)[:64]) for p in phones]  # type: ignore[arg-type]
+        except Exception as exc:  # a provider bug must not kill the dispatcher or lose messages
+            log.exception("provider %s raised", self.provider.name)
+            results = [RecipientResult(p, "transient", type(exc).__name__) for p in phones]
+        await self.record(chunk, results)
+
+    async def record(self, chunk: list[Claimed], results: list[RecipientResult]) -> None:
+        by_phone: dict[str, list[RecipientResult]] = defaultdict(list)
+        for result in results:
+            by_phone[result.phone].append(result)
+        now = utcnow()
+        updates: list[dict[str, Any]] = []
+        opted_out: list[str] = []
+        for message in chunk:
+            found = by_phone.get(message.phone)
+            result = (
+                found.pop(0) if found else RecipientResult(message.phone, "transient", "NoResultForRecipient")
+            )
+            updates.append(self._outcome(message, result, now))
+            if result.opted_out:
+                opted_out.append(self.vault.lookup_hash(message.phone))
+        async with self.sessionmaker() as db, db.begin():
+            await db.execute(update(OutboundMessage), updates)
+            if opted_out:
+                await db.execute(
+                    update(Contact)
+                    .where(Contact.phone_hash.in_(opted_out), Contact.opted_out_at.is_(None))
+                    .values(opted_out_at=now)
+                )
+
+    def _outcome(self, message: Claimed, result: RecipientResult, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "id": message.id,
+            "claimed_at": None,
+            "claimed_by": None,
+            "provider": self.provider.name,
+        }
+        if result.outcome == "accepted":
+            values.update(
+                status="sent",
+                sent_at=now,
+                provider_message_id=result.message_id,
+                cost=result.cost,
+                last_error=None,
+            )
+            if message.scrub:
+                values.update(phone_encrypted="", body="")
+        elif result.outcome == "transient" and message.attempts < self.settings.sms_max_attempts:
+            values.update(
+                status="queued",
+                next_attempt_at=now + self.backoff(message.attempts),
+                last_error=result.status,
+            )
+        else:
+            gave_up = result.outcome == "transient"
+            values.update(
+                status="failed",
+                failed_at=now,
+                failure_reason=result.status[:64],
+                last_error=(f"gave up after {message.attempts} attempts: " if gave_up else "")
+                + result.status,
+            )
+            if message.scrub:
+                values.update(phone_encrypted="", body="")
+        return values
+
+    def backoff(self, attempts: int) -> timedelta:
+        # base, 2x, 4x … with ±25 % jitter so that a provider outage does not end in a stampede.
+        delay = self.settings.sms_retry_base_s * 2 ** max(attempts - 1, 0)
+        return timedelta(seconds=min(delay, 6 * 3600) * random.uniform(0.75, 1.25))
+
+    async def release_stale_claims(self) -> int:
+        """Claims older than the lease belong to a dead worker: their messages go back to the queue."""
+        cutoff = utcnow() - timedelta(seconds=self.settings.dispatch_lease_s)
+        async with self.sessionmaker() as db, db.begin():
+            result = await db.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.status == "sending", OutboundMessage.claimed_at < cutoff)
+                .values(status="queued", claimed_at=None, claimed_by=None)
+            )
+        released = int(getattr(result, "rowcount", 0) or 0)
+        if released:
+            log.warning("requeued %d message(s) claimed by a worker that stopped", released)
+        return released
+
+    async def release_own_claims(self) -> None:
+        async with self.sessionmaker() as db, db.begin():
+            await db.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.status == "sending", OutboundMessage.claimed_by == self.worker_id)
+                .values(
+                    status="queued", claimed_at=None, claimed_by=None, attempts=OutboundMessage.attempts - 1
+                )
+            )

@@ -1,0 +1,57 @@
+"""The one small interface every SMS provider implements, and the `log` provider."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from gateway.security.phone import mask
+
+log = logging.getLogger("gateway.sms.log_provider")
+
+Outcome = Literal["accepted", "permanent", "transient"]
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    phone: str
+    outcome: Outcome
+    status: str  # the provider's own word for it, kept for people
+    message_id: str | None = None
+    cost: str | None = None
+    # The provider says this number refuses our messages (AT 406 UserInBlacklist).
+    opted_out: bool = False
+
+
+class ProviderError(Exception):
+    """The whole request failed. Transient errors (network, 5xx, timeouts) are retried."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class SmsProvider(Protocol):
+    name: str
+    max_recipients: int
+
+    async def send(self, body: str, recipients: list[str]) -> list[RecipientResult]:
+        """Send one text to several numbers in one request; one result per recipient."""
+        ...
+
+
+class LogProvider:
+    """The default: records and prints each message, sends nothing anywhere."""
+
+    name = "log"
+    max_recipients = 1000
+
+    async def send(self, body: str, recipients: list[str]) -> list[RecipientResult]:
+        results = []
+        for phone in recipients:
+            message_id = "log-" + secrets.token_hex(8)
+            log.info("SMS (not sent, log provider) to %s [%s]: %s", mask(phone), message_id, body)
+            results.append(RecipientResult(phone, "accepted", "Logged", message_id, "0"))
+        return results

@@ -1,0 +1,71 @@
+"""Reading what a resident texted: which command, if any, and what follows it."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from gateway.i18n.gsm7 import to_gsm7
+from gateway.reports.reference import parse_reference
+
+COMMANDS = ("stop", "start", "help", "language", "status", "report")
+
+
+def fold(text: str) -> str:
+    """Case and accents folded; ɛ, ɔ, ɲ, ŋ are letters of their own and stay as they are."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str  # one of COMMANDS, or "text" for a plain message
+    rest: str  # what follows the keyword (the report text, the language asked for)
+    language: str | None = None  # the language whose keyword matched
+    reference: str | None = None
+
+
+class Keywords:
+    def __init__(self, table: dict[str, dict[str, list[str]]]) -> None:
+        self.words: dict[str, dict[str, str]] = {}  # kind -> folded word -> language
+        for kind, per_language in table.items():
+            entries: dict[str, str] = {}
+            for language, words in per_language.items():
+                for word in words or []:
+                    for variant in {fold(word), fold(to_gsm7(word, language))}:
+                        entries.setdefault(variant, language)
+            self.words[kind] = entries
+
+    @classmethod
+    def load(cls, path: Path) -> Keywords:
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def parse(self, text: str) -> Command:
+        words = text.split()
+        if not words:
+            return Command("text", "")
+        first = fold(words[0].strip(".,:;!?"))
+        rest = text.strip()[len(words[0]) :].strip()
+        lone = len(words) == 1
+        if lone and (ref := parse_reference(words[0])):
+            return Command("status", "", reference=ref)
+        for kind in ("stop", "start", "help"):
+            if lone and first in self.words.get(kind, {}):
+                return Command(kind, "", self.words[kind][first])
+        if first in self.words.get("language", {}) and 1 <= len(words) <= 2:
+            return Command("language", rest, self.words["language"][first])
+        if first in self.words.get("status", {}) and len(words) == 2:
+            return Command("status", rest, self.words["status"][first], parse_reference(rest))
+        if first in self.words.get("report", {}):
+            return Command("report", rest, self.words["report"][first])
+        return Command("text", text.strip())
+
+    def language_named(self, text: str) -> str | None:
+        return self.words.get("languages", {}).get(fold(text.strip()))
+
+    def is_urgent(self, text: str) -> bool:
+        urgent = self.words.get("urgent", {})
+        return any(fold(word.strip(".,:;!?")) in urgent for word in text.split())

@@ -1,0 +1,180 @@
+"""Incoming SMS: commands, reports, follow-ups; every answer goes out through the outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.contacts.models import Contact
+from gateway.contacts.service import get_or_create_contact
+from gateway.db.base import utcnow
+from gateway.i18n.catalogs import Catalogs
+from gateway.outbox.service import Outbox
+from gateway.reports.models import Report
+from gateway.reports.service import NewReport, create_report
+from gateway.security.keys import PhoneVault
+from gateway.sms.detect import detect_language
+from gateway.sms.keywords import Command, Keywords
+from gateway.sms.models import InboundMessage
+from gateway.ussd.render import fill
+
+log = logging.getLogger(__name__)
+MIN_REPORT_CHARS = 3
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    """What every aggregator's incoming-SMS callback boils down to."""
+
+    provider: str
+    external_id: str
+    phone: str  # E.164
+    text: str
+    to: str = ""
+    received_at: datetime | None = None
+
+
+class SmsService:
+    def __init__(
+        self,
+        vault: PhoneVault,
+        outbox: Outbox,
+        catalogs: Catalogs,
+        keywords: Keywords,
+        followup_window_s: int,
+    ) -> None:
+        self.vault = vault
+        self.outbox = outbox
+        self.catalogs = catalogs
+        self.keywords = keywords
+        self.followup_window = timedelta(seconds=followup_window_s)
+
+    async def receive(self, db: AsyncSession, sms: IncomingSms) -> InboundMessage | None:
+        """Stores and answers one message; None when the provider had sent this one already."""
+        contact = await get_or_create_contact(db, self.vault, sms.phone)
+        inbound = InboundMessage(
+            provider=sms.provider,
+            external_id=sms.external_id,
+            received_at=sms.received_at or utcnow(),
+            contact_id=contact.id,
+            to_code=sms.to[:32],
+            text=sms.text,
+        )
+        try:
+            async with db.begin_nested():
+                db.add(inbound)
+        except IntegrityError:
+            return None
+        command = self.keywords.parse(sms.text)
+        if contact.language is None:
+            # The keyword's own language says most; otherwise guess from the words and the country.
+            contact.language = command.language or detect_language(sms.text, sms.phone)
+        inbound.language = contact.language
+        inbound.intent = command.kind
+        await self._act(db, sms, contact, command, inbound)
+        return inbound
+
+    async def _act(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, command: Command, inbound: InboundMessage
+    ) -> None:
+        if command.kind == "stop":
+            contact.opted_out_at = contact.opted_out_at or utcnow()
+            await self._reply(db, sms.phone, contact, "sms.stopped")
+        elif command.kind == "start":
+            contact.opted_out_at = None
+            await self._reply(db, sms.phone, contact, "sms.started")
+        elif command.kind == "help":
+            await self._reply(db, sms.phone, contact, "sms.help")
+        elif command.kind == "language":
+            chosen = self.keywords.language_named(command.rest) if command.rest else None
+            if chosen is None:
+                await self._reply(db, sms.phone, contact, "sms.language.unknown")
+            else:
+                contact.language = inbound.language = chosen
+                await self._reply(db, sms.phone, contact, "sms.language.set")
+        elif command.kind == "status":
+            await self._status(db, sms, contact, command.reference)
+        else:
+            await self._report(db, sms, contact, command, inbound)
+
+    async def _status(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, reference: str | None
+    ) -> None:
+        report = None
+        if reference:
+            report = (
+                await db.execute(select(Report).where(Report.reference == reference))
+            ).scalar_one_or_none()
+        if report is None:
+            await self._reply(db, sms.phone, contact, "sms.status.unknown", reference=reference or "?")
+            return
+        tr = self.catalogs.translator(contact.language or "fr")
+        # Status and date only: a reference alone must not reveal what was reported or by whom.
+        await self._reply(
+            db,
+            sms.phone,
+            contact,
+            "sms.status.reply",
+            reference=report.reference,
+            status=tr.gettext(f"report_status.{report.status}"),
+            date=report.created_at.strftime("%d/%m/%Y"),
+        )
+
+    async def _report(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, command: Command, inbound: InboundMessage
+    ) -> None:
+        text = " ".join(command.rest.split())
+        if command.kind == "text":
+            open_report = await self._open_report(db, contact)
+            if open_report is not None:
+                # A second text soon after the first is more about the same thing, not a new report.
+                open_report.description = f"{open_report.description}\n{text}"
+                inbound.report_id = open_report.id
+                inbound.intent = "followup"
+                await self._reply(db, sms.phone, contact, "sms.followup", reference=open_report.reference)
+                return
+        if len(text) < MIN_REPORT_CHARS:
+            await self._reply(db, sms.phone, contact, "sms.help")
+            return
+        report = await create_report(
+            db,
+            NewReport(
+                channel="sms",
+                language=contact.language or "fr",
+                topic="other",
+                area_id=contact.home_area_id,
+                urgency="urgent" if self.keywords.is_urgent(text) else "information",
+                description=text,
+                anonymous=False,
+                contact_id=contact.id,
+            ),
+        )
+        inbound.report_id = report.id
+        inbound.intent = "report"
+        await self._reply(db, sms.phone, contact, "sms.receipt", kind="receipt", reference=report.reference)
+
+    async def _open_report(self, db: AsyncSession, contact: Contact) -> Report | None:
+        if self.followup_window.total_seconds() <= 0:
+            return None
+        since = utcnow() - self.followup_window
+        result = await db.execute(
+            select(Report)
+            .where(Report.contact_id == contact.id, Report.channel == "sms", Report.created_at >= since)
+            .order_by(Report.created_at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def _reply(
+        self, db: AsyncSession, phone: str, contact: Contact, msgid: str, kind: str = "reply", **values: str
+    ) -> None:
+        language = contact.language or "fr"
+        text = fill(self.catalogs.translator(language).gettext(msgid), values)
+        await self.outbox.enqueue(
+            db, phone=phone, text=text, language=language, kind=kind, contact_id=contact.id
+        )

@@ -1,0 +1,214 @@
+"""A faithful fake of Africa's Talking's SMS REST API, on loopback, for the real SDK to talk to.
+
+What it copies from AT (reference/africastalking.md §3, §6): POST /version1/messaging with a
+form body and an `apiKey` header; 401 `The supplied authentication is invalid` as text/plain for
+a bad key; 201 with `Content-Type: application/json` exactly (the SDK returns text otherwise);
+per-recipient status codes; 201 with empty Recipients for an unknown sender id.
+Faults to switch on: 5xx answers, answers slower than the client's timeout, dropped connections,
+and chosen status codes for chosen numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+STATUS_WORDS = {
+    100: "Processed",
+    101: "Success",
+    102: "Success",
+    401: "RiskHold",
+    402: "InvalidSenderId",
+    403: "InvalidPhoneNumber",
+    404: "UnsupportedNumberType",
+    405: "InsufficientBalance",
+    406: "UserInBlacklist",
+    407: "CouldNotRoute",
+    409: "DoNotDisturbRejection",
+    500: "InternalServerError",
+    501: "GatewayError",
+    502: "RejectedByGateway",
+}
+
+
+@dataclass
+class Faults:
+    """What the next requests get. Counters count down; `None` means every request."""
+
+    server_errors: int = 0  # HTTP 500
+    slow: int = 0  # answer after `slow_s` seconds
+    slow_s: float = 15.0
+    drops: int = 0  # close the connection without an answer
+    number_codes: dict[str, int] = field(default_factory=dict)  # per-recipient statusCode
+
+
+@dataclass
+class Received:
+    username: str
+    to: list[str]
+    message: str
+    sender: str | None
+
+
+class FakeAfricasTalking:
+    def __init__(self, api_key: str = "test-api-key", sender_ids: tuple[str, ...] = ("BORDERS",)) -> None:
+        self.api_key = api_key
+        self.sender_ids = sender_ids
+        self.faults = Faults()
+        self.received: list[Received] = []
+        self.port = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/version1"
+
+    def messages_to(self, number: str) -> list[str]:
+        with self._lock:
+            return [r.message for r in self.received if number in r.to]
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> FakeAfricasTalking:
+        self._thread = threading.Thread(target=self._run, name="fake-at", daemon=True)
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("fake Africa's Talking server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._stopping:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        if self._thread:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        loop.run_until_complete(self._serve())
+        loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._started.set()
+        await self._stopping.wait()
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                method, path, headers, body = request
+                action = self._fault()
+                if action == "drop":
+                    writer.transport.abort()
+                    return
+                if action == "slow":
+                    await asyncio.sleep(self.faults.slow_s)
+                if action == "error":
+                    await _write(writer, 500, "text/plain", b"Internal Server Error")
+                    continue
+                status, content_type, payload = self._respond(method, path, headers, body)
+                await _write(writer, status, content_type, payload)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    def _fault(self) -> str | None:
+        with self._lock:
+            for name, action in (("drops", "drop"), ("server_errors", "error"), ("slow", "slow")):
+                if getattr(self.faults, name) > 0:
+                    setattr(self.faults, name, getattr(self.faults, name) - 1)
+                    return action
+        return None
+
+    def _respond(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
+        if headers.get("apikey") != self.api_key:
+            return 401, "text/plain", b"The supplied authentication is invalid"
+        if path.split("?")[0] != "/version1/messaging":
+            return 404, "text/plain", b"Not Found"
+        if method == "GET":
+            return 200, "application/json", json.dumps({"SMSMessageData": {"Messages": []}}).encode()
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        sender = form.get("from")
+        to = [n for n in form.get("to", "").split(",") if n]
+        with self._lock:
+            self.received.append(Received(form.get("username", ""), to, form.get("message", ""), sender))
+        if sender is not None and sender not in self.sender_ids:
+            data = {"SMSMessageData": {"Message": "InvalidSenderId", "Recipients": []}}
+            return 201, "application/json", json.dumps(data).encode()
+        recipients = []
+        for number in to:
+            code = 403 if not number.startswith("+") else self.faults.number_codes.get(number, 101)
+            ok = code in (100, 101, 102)
+            recipients.append(
+                {
+                    "statusCode": code,
+                    "number": number,
+                    "status": STATUS_WORDS.get(code, "Failed"),
+                    "cost": "XOF 25.0000" if ok else "0",
+                    "messageId": f"ATXid_{next(self._ids):032x}" if ok else "None",
+                }
+            )
+        sent = sum(1 for r in recipients if r["statusCode"] in (100, 101, 102))
+        data = {
+            "SMSMessageData": {
+                "Message": f"Sent to {sent}/{len(to)} Total Cost: XOF {25 * sent}",
+                "Recipients": recipients,
+            }
+        }
+        return 201, "application/json", json.dumps(data).encode()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
+    line = await reader.readline()
+    if not line:
+        return None
+    method, path, _ = line.decode("latin-1").split(" ", 2)
+    headers: dict[str, str] = {}
+    while True:
+        raw = await reader.readline()
+        if raw in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = raw.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    body = await reader.readexactly(length) if length else b""
+    return method, path, headers, body
+
+
+async def _write(writer: asyncio.StreamWriter, status: int, content_type: str, payload: bytes) -> None:
+    reason = {200: "OK", 201: "Created", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
+    head = (
+        f"HTTP/1.1 {status} {reason.get(status, 'OK')}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n"
+    )
+    writer.write(head.encode("latin-1") + payload)
+    await writer.drain()
+
+
+def received_summary(server: FakeAfricasTalking) -> list[dict[str, Any]]:
+    return [r.__dict__ for r in server.received]
