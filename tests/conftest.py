@@ -4,7 +4,7 @@ GATEWAY_TEST_DATABASE_URL is set), emptied between tests; the ASGI app driven ov
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,14 +15,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
 
 from gateway.app import create_app
+from gateway.channels.africastalking.sms_client import AfricasTalkingSms
 from gateway.config import Settings, load_settings
 from gateway.contacts.models import Contact
 from gateway.db.migrate import upgrade
+from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
+from tests.fakes.at_server import FakeAfricasTalking, Faults
 from tests.helpers import UssdCaller
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
@@ -90,3 +93,32 @@ def caller(client: httpx.AsyncClient) -> UssdCaller:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def fake_at() -> Iterator[FakeAfricasTalking]:
+    server = FakeAfricasTalking().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def at(fake_at: FakeAfricasTalking) -> FakeAfricasTalking:
+    """The fake Africa's Talking server, with no faults and nothing received yet."""
+    fake_at.faults = Faults()
+    fake_at.received.clear()
+    return fake_at
+
+
+@pytest.fixture
+def at_provider(at: FakeAfricasTalking) -> AfricasTalkingSms:
+    return AfricasTalkingSms("sandbox", at.api_key, at.base_url, None, timeout=(1.0, 1.5))
+
+
+@pytest.fixture
+def make_dispatcher(gateway: Gateway, at_provider: AfricasTalkingSms) -> Callable[..., Dispatcher]:
+    def make(provider: object = None, **overrides: object) -> Dispatcher:
+        settings = gateway.settings.model_copy(update={"sms_rate_per_s": 0, **overrides})
+        return Dispatcher(gateway.sessionmaker, provider or at_provider, gateway.vault, settings)  # type: ignore[arg-type]
+
+    return make

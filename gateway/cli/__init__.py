@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import areas, db, flows, i18n, reports, serve, simulate, ussd
+from gateway.cli import areas, db, flows, i18n, outbox, reports, serve, simulate, ussd, worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Border feedback gateway.")
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate)
+app.command("worker")(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
 app.add_typer(reports.app, name="reports")
 app.add_typer(areas.app, name="areas")
 app.add_typer(i18n.app, name="i18n")
 app.add_typer(ussd.app, name="ussd")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

@@ -1,0 +1,252 @@
+"""The outbox through the real Africa's Talking SDK to the fake AT server, faults included."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from gateway.contacts.service import get_or_create_contact
+from gateway.db.base import utcnow
+from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.models import OutboundMessage
+from gateway.outbox.provider import RecipientResult
+from gateway.outbox.ratelimit import RateLimiter
+from gateway.wiring import Gateway
+from tests.fakes.at_server import FakeAfricasTalking
+
+MakeDispatcher = Callable[..., Dispatcher]
+
+
+async def enqueue(gateway: Gateway, *messages: tuple[str, str], scrub: bool = False) -> list[int]:
+    async with gateway.sessionmaker() as db, db.begin():
+        rows = [
+            await gateway.outbox.enqueue(
+                db, phone=p, text=t, language="fr", kind="reply", scrub_after_send=scrub
+            )
+            for p, t in messages
+        ]
+        await db.flush()
+        return [r.id for r in rows]
+
+
+async def messages(gateway: Gateway) -> list[OutboundMessage]:
+    async with gateway.sessionmaker() as db:
+        return list((await db.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
+
+
+async def make_due(gateway: Gateway) -> None:
+    async with gateway.sessionmaker() as db, db.begin():
+        await db.execute(update(OutboundMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+
+
+async def test_same_text_goes_in_one_request(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    await enqueue(
+        gateway,
+        ("+22376000001", "Réunion lundi"),
+        ("+22670000002", "Réunion lundi"),
+        ("+22376000003", "Autre"),
+    )
+    assert await make_dispatcher().dispatch_once() == 3
+    assert sorted(len(r.to) for r in at.received) == [1, 2]
+    rows = await messages(gateway)
+    assert {m.status for m in rows} == {"sent"}
+    assert all(m.provider_message_id and m.provider_message_id.startswith("ATXid_") for m in rows)
+    assert rows[0].cost == "XOF 25.0000"
+    assert rows[0].body == "Réunion lundi"  # é is GSM-7: kept
+    assert (rows[0].encoding, rows[0].segments) == ("GSM-7", 1)
+
+
+@pytest.mark.parametrize("fault", ["server_errors", "drops", "slow"])
+async def test_transient_faults_are_retried_later(
+    fault: str, gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    setattr(at.faults, fault, 1)
+    at.faults.slow_s = 3.0  # past the client's 1.5 s read timeout
+    await enqueue(gateway, ("+22376000001", "Bonjour"))
+    dispatcher = make_dispatcher()
+    await dispatcher.dispatch_once()
+    [row] = await messages(gateway)
+    assert row.status == "queued"
+    assert row.attempts == 1
+    assert row.next_attempt_at > utcnow()
+    assert row.last_error
+    await make_due(gateway)
+    await dispatcher.dispatch_once()
+    [row] = await messages(gateway)
+    assert row.status == "sent"
+    assert row.attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "opted_out"),
+    [
+        (403, "InvalidPhoneNumber", False),
+        (406, "UserInBlacklist", True),
+        (404, "UnsupportedNumberType", False),
+    ],
+)
+async def test_permanent_failures_are_not_retried(
+    code: int,
+    reason: str,
+    opted_out: bool,
+    gateway: Gateway,
+    at: FakeAfricasTalking,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    async with gateway.sessionmaker() as db, db.begin():
+        await get_or_create_contact(db, gateway.vault, "+22376000009")
+    at.faults.number_codes["+22376000009"] = code
+    await enqueue(gateway, ("+22376000009", "Bonjour"), ("+22376000001", "Bonjour"))
+    await make_dispatcher().dispatch_once()
+    failed, sent = await messages(gateway)
+    assert (failed.status, failed.failure_reason) == ("failed", reason)
+    assert sent.status == "sent"
+    await make_due(gateway)
+    assert await make_dispatcher().dispatch_once() == 0
+    async with gateway.sessionmaker() as db:
+        contact = await get_or_create_contact(db, gateway.vault, "+22376000009")
+    assert (contact.opted_out_at is not None) == opted_out
+
+
+async def test_request_level_failures_are_transient(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    from gateway.channels.africastalking.sms_client import AfricasTalkingSms
+
+    await enqueue(gateway, ("+22376000001", "a"), ("+22376000002", "b"))
+    unknown_sender = AfricasTalkingSms("sandbox", at.api_key, at.base_url, "NOT-OURS", timeout=(1, 1.5))
+    await make_dispatcher(unknown_sender).dispatch_once()  # 201 with no recipients
+    bad_key = AfricasTalkingSms("sandbox", "wrong-key", at.base_url, None, timeout=(1, 1.5))
+    await make_due(gateway)
+    await make_dispatcher(bad_key).dispatch_once()  # 401
+    rows = await messages(gateway)
+    assert [m.status for m in rows] == ["queued", "queued"]
+    assert [m.attempts for m in rows] == [2, 2]
+    assert "refused" in (rows[0].last_error or "")
+
+
+async def test_gives_up_after_max_attempts(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    at.faults.server_errors = 10
+    await enqueue(gateway, ("+22376000001", "Bonjour"))
+    dispatcher = make_dispatcher(sms_max_attempts=3)
+    for _ in range(3):
+        await make_due(gateway)
+        await dispatcher.dispatch_once()
+    [row] = await messages(gateway)
+    assert row.status == "failed"
+    assert (row.last_error or "").startswith("gave up after 3 attempts")
+    assert len(at.received) == 0  # the 500s came before the fake recorded anything
+
+
+async def test_killed_mid_batch_loses_nothing_and_repeats_nothing_answered(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher, at_provider: object
+) -> None:
+    numbers = [f"+2237600{i:04d}" for i in range(6)]
+    await enqueue(gateway, *[(n, f"Message {i}") for i, n in enumerate(numbers)])
+
+    class DiesAfterThree:
+        name, max_recipients = "africastalking", 100
+        sent = 0
+
+        async def send(self, body: str, recipients: list[str]) -> list[RecipientResult]:
+            if self.sent >= 3:
+                raise KeyboardInterrupt  # the process is gone: nothing after this point runs
+            self.sent += len(recipients)
+            return await at_provider.send(body, recipients)  # type: ignore[attr-defined]
+
+    with pytest.raises(KeyboardInterrupt):
+        await make_dispatcher(DiesAfterThree()).dispatch_once()
+    rows = await messages(gateway)
+    assert [m.status for m in rows] == ["sent"] * 3 + ["sending"] * 3
+
+    restarted = make_dispatcher(dispatch_lease_s=10)
+    assert await restarted.dispatch_once() == 0  # the dead worker's claims are still leased
+    async with gateway.sessionmaker() as db, db.begin():
+        await db.execute(update(OutboundMessage).values(claimed_at=utcnow() - timedelta(seconds=11)))
+    assert await restarted.release_stale_claims() == 3
+    assert await restarted.dispatch_once() == 3
+    assert {m.status for m in await messages(gateway)} == {"sent"}
+    received = [n for r in at.received for n in r.to]
+    assert sorted(received) == sorted(numbers)  # every number exactly once
+
+
+async def test_two_workers_never_send_the_same_message(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    numbers = [f"+2237700{i:04d}" for i in range(120)]
+    await enqueue(gateway, *[(n, f"Avis {i % 7}") for i, n in enumerate(numbers)])
+    first, second = make_dispatcher(), make_dispatcher()
+    first.claim_size = second.claim_size = 25
+    while True:
+        done = await asyncio.gather(first.dispatch_once(), second.dispatch_once())
+        if sum(done) == 0:
+            break
+    received = [n for r in at.received for n in r.to]
+    assert sorted(received) == sorted(numbers)
+
+
+async def test_graceful_stop_hands_back_claims(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
+    await enqueue(gateway, ("+22376000001", "a"))
+    dispatcher = make_dispatcher()
+    await dispatcher.claim(10)
+    await dispatcher.release_own_claims()
+    [row] = await messages(gateway)
+    assert (row.status, row.attempts, row.claimed_by) == ("queued", 0, None)
+
+
+async def test_anonymous_receipt_is_erased_once_sent(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    await enqueue(gateway, ("+22376000001", "Référence: R-7K3F"), scrub=True)
+    await make_dispatcher().dispatch_once()
+    [row] = await messages(gateway)
+    assert row.status == "sent"
+    assert (row.phone_encrypted, row.phone_hash, row.body) == ("", "", "")
+    assert at.messages_to("+22376000001") == ["Référence: R-7K3F"]
+
+
+async def test_run_stops_cleanly(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    await enqueue(gateway, ("+22376000001", "a"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(make_dispatcher(dispatch_poll_s=0.05).run(stop))
+    for _ in range(100):
+        if at.received:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert [m.status for m in await messages(gateway)] == ["sent"]
+
+
+def test_backoff_doubles_with_jitter(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
+    dispatcher = make_dispatcher(sms_retry_base_s=10)
+    for attempts, base in ((1, 10), (2, 20), (3, 40), (6, 320)):
+        seconds = dispatcher.backoff(attempts).total_seconds()
+        assert 0.75 * base <= seconds <= 1.25 * base
+
+
+async def test_rate_limiter_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("gateway.outbox.ratelimit.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("gateway.outbox.ratelimit.asyncio.sleep", fake_sleep)
+    limiter = RateLimiter(rate=100)
+    await limiter.acquire(50)  # first batch goes at once
+    await limiter.acquire(50)  # then waits its half second
+    await limiter.acquire(100)
+    assert slept == pytest.approx([0.5, 1.0])
+    await RateLimiter(rate=0).acquire(10_000)  # no limit
