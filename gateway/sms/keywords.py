@@ -26,6 +26,9 @@ class Command:
     rest: str  # what follows the keyword (the report text, the language asked for)
     language: str | None = None  # the language whose keyword matched
     reference: str | None = None
+    # A lone word that reads as a reference only without its hyphen ("Renard" -> R-ENARD): a
+    # status request if such a report exists, else an ordinary message.
+    tentative: bool = False
 
 
 class Keywords:
@@ -50,8 +53,8 @@ class Keywords:
         first = fold(words[0].strip(".,:;!?"))
         rest = text.strip()[len(words[0]) :].strip()
         lone = len(words) == 1
-        if lone and (ref := parse_reference(words[0])):
-            return Command("status", "", reference=ref)
+        if len(words) <= 2 and (ref := parse_reference(" ".join(words))):
+            return Command("status", "", reference=ref, tentative="-" not in text and len(words) == 1)
         for kind in ("stop", "start", "help"):
             if lone and first in self.words.get(kind, {}):
                 return Command(kind, "", self.words[kind][first])

@@ -97,19 +97,26 @@ class SmsService:
             else:
                 contact.language = inbound.language = chosen
                 await self._reply(db, sms.phone, contact, "sms.language.set")
-        elif command.kind == "status":
+        elif command.kind == "status" and not command.tentative:
+            await self._status(db, sms, contact, command.reference)
+        elif command.kind == "status" and await self._find(db, command.reference):
             await self._status(db, sms, contact, command.reference)
         else:
+            if command.kind == "status":
+                command = Command("text", sms.text.strip())
+                inbound.intent = "text"
             await self._report(db, sms, contact, command, inbound)
+
+    @staticmethod
+    async def _find(db: AsyncSession, reference: str | None) -> Report | None:
+        if not reference:
+            return None
+        return (await db.execute(select(Report).where(Report.reference == reference))).scalar_one_or_none()
 
     async def _status(
         self, db: AsyncSession, sms: IncomingSms, contact: Contact, reference: str | None
     ) -> None:
-        report = None
-        if reference:
-            report = (
-                await db.execute(select(Report).where(Report.reference == reference))
-            ).scalar_one_or_none()
+        report = await self._find(db, reference)
         if report is None:
             await self._reply(db, sms.phone, contact, "sms.status.unknown", reference=reference or "?")
             return

@@ -16,7 +16,14 @@ def test_new_reference_shape() -> None:
 
 @pytest.mark.parametrize(
     ("text", "parsed"),
-    [("R-7K3F", "R-7K3F"), ("r7k3f", "R-7K3F"), (" R 7K3F ", "R-7K3F"), ("R-7K3O", None), ("hello", None)],
+    [
+        ("R-7K3F", "R-7K3F"),
+        ("r7k3f", "R-7K3F"),
+        (" R 7K3F ", "R-7K3F"),
+        ("R-7K3O", None),
+        ("hello", None),
+        ("7K3F", None),
+    ],
 )
 def test_parse(text: str, parsed: str | None) -> None:
     assert parse_reference(text) == parsed
