@@ -63,7 +63,7 @@ async def list_messages(db: AsyncSession, status: str | None = None, limit: int 
 
 async def counts_by_status(db: AsyncSession) -> dict[str, int]:
     rows = await db.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status))
-    found = dict(rows.tuples())
+    found: dict[str, int] = {row[0]: row[1] for row in rows}
     return {status: found.get(status, 0) for status in STATUSES}
 
 
