@@ -146,6 +146,10 @@ class FakeAfricasTalking:
     def _respond(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, str, bytes]:
+        if path == "/_stats":  # for benchmarks in another process; not part of AT's API
+            with self._lock:
+                stats = {"requests": len(self.received), "recipients": sum(len(r.to) for r in self.received)}
+            return 200, "application/json", json.dumps(stats).encode()
         if headers.get("apikey") != self.api_key:
             return 401, "text/plain", b"The supplied authentication is invalid"
         if path.split("?")[0] != "/version1/messaging":
@@ -212,3 +216,17 @@ async def _write(writer: asyncio.StreamWriter, status: int, content_type: str, p
 
 def received_summary(server: FakeAfricasTalking) -> list[dict[str, Any]]:
     return [r.__dict__ for r in server.received]
+
+
+def main() -> None:
+    """Run the fake on its own (benchmarks): prints its base URL, stops when stdin closes."""
+    import sys
+
+    server = FakeAfricasTalking().start()
+    print(server.base_url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
