@@ -109,12 +109,12 @@ async def bench(args: argparse.Namespace, base_url: str, database_url: str) -> d
         dispatch_s = time.perf_counter() - started
         after = fake_stats(base_url)
         async with gateway.sessionmaker() as db:
-            statuses = dict(
-                (row[0], row[1])
+            statuses = {
+                row[0]: row[1]
                 for row in await db.execute(
                     select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
                 )
-            )
+            }
     finally:
         await gateway.close()
     requests = after["requests"] - before["requests"]

@@ -223,7 +223,8 @@ def main() -> None:
     import sys
 
     server = FakeAfricasTalking().start()
-    print(server.base_url, flush=True)
+    sys.stdout.write(server.base_url + "\n")
+    sys.stdout.flush()
     sys.stdin.read()
     server.stop()
 
