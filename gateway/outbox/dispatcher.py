@@ -119,8 +119,11 @@ class Dispatcher:
             if not ids:
                 return []
             rows = await db.execute(
+                # The rows are ours: locked above (PostgreSQL) or under BEGIN IMMEDIATE (SQLite).
+                # No status test here: with it, the planner scans the status index instead of
+                # the primary key.
                 update(OutboundMessage)
-                .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "queued")
+                .where(OutboundMessage.id.in_(ids))
                 .values(
                     status="sending",
                     claimed_at=now,

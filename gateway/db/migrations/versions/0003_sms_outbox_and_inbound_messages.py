@@ -53,7 +53,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbound_messages_contact_id"), ["contact_id"], unique=False)
-        batch_op.create_index("ix_outbound_messages_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_outbound_messages_due", ["status", "next_attempt_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbound_messages_phone_hash"), ["phone_hash"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_outbound_messages_provider_message_id"), ["provider_message_id"], unique=False
