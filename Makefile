@@ -38,6 +38,7 @@ test: lint check-flows unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ussd_load.py
+	$(BIN)/python benchmarks/outbox_dispatch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
