@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     sms_gsm7: bool = True
     sms_rate_per_s: float = Field(default=20.0, ge=0)  # 0: no limit
     sms_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Provider requests in flight at once per worker: a slow provider must not set the pace.
+    sms_concurrency: int = Field(default=4, ge=1, le=64)
     sms_max_attempts: int = Field(default=6, ge=1, le=50)
     sms_retry_base_s: float = Field(default=10.0, gt=0)
     sms_followup_window_s: int = Field(default=1800, ge=0)

@@ -95,12 +95,28 @@ class Dispatcher:
         for message in claimed:
             groups[message.body].append(message)
         size = min(self.settings.sms_batch_size, self.provider.max_recipients)
-        for body, messages in groups.items():
-            for start in range(0, len(messages), size):
-                chunk = messages[start : start + size]
-                await self.limiter.acquire(len(chunk))
-                await self._send(body, chunk)
+        chunks = [
+            (body, messages[start : start + size])
+            for body, messages in groups.items()
+            for start in range(0, len(messages), size)
+        ]
+        if self.settings.sms_concurrency == 1:
+            for body, chunk in chunks:
+                await self._paced_send(body, chunk)
+        else:
+            # Several requests in flight, each recorded as soon as its answer comes.
+            slots = asyncio.Semaphore(self.settings.sms_concurrency)
+
+            async def send(body: str, chunk: list[Claimed]) -> None:
+                async with slots:
+                    await self._paced_send(body, chunk)
+
+            await asyncio.gather(*(send(body, chunk) for body, chunk in chunks))
         return len(claimed)
+
+    async def _paced_send(self, body: str, chunk: list[Claimed]) -> None:
+        await self.limiter.acquire(len(chunk))
+        await self._send(body, chunk)
 
     async def claim(self, limit: int) -> list[Claimed]:
         now = utcnow()

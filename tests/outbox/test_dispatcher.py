@@ -163,7 +163,7 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_nothing_answered(
             return await at_provider.send(body, recipients)  # type: ignore[attr-defined]
 
     with pytest.raises(KeyboardInterrupt):
-        await make_dispatcher(DiesAfterThree()).dispatch_once()
+        await make_dispatcher(DiesAfterThree(), sms_concurrency=1).dispatch_once()
     rows = await messages(gateway)
     assert [m.status for m in rows] == ["sent"] * 3 + ["sending"] * 3
 
@@ -191,6 +191,27 @@ async def test_two_workers_never_send_the_same_message(
             break
     received = [n for r in at.received for n in r.to]
     assert sorted(received) == sorted(numbers)
+
+
+async def test_a_slow_provider_does_not_set_the_pace(
+    gateway: Gateway, make_dispatcher: MakeDispatcher
+) -> None:
+    class Slow:
+        name, max_recipients = "slow", 10
+        in_flight = peak = 0
+
+        async def send(self, body: str, recipients: list[str]) -> list[RecipientResult]:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            await asyncio.sleep(0.05)
+            self.in_flight -= 1
+            return [RecipientResult(p, "accepted", "Success", f"id-{p}", "0") for p in recipients]
+
+    provider = Slow()
+    await enqueue(gateway, *[(f"+2237800{i:04d}", "Avis") for i in range(80)])
+    assert await make_dispatcher(provider, sms_concurrency=4).dispatch_once() == 80
+    assert provider.peak == 4
+    assert {m.status for m in await messages(gateway)} == {"sent"}
 
 
 async def test_graceful_stop_hands_back_claims(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
