@@ -154,15 +154,29 @@ class Dispatcher:
                     OutboundMessage.scrub_after_send,
                 )
             )
-            claimed = []
+            claimed, unreadable = [], []
             for row in rows:
-                claimed.append(
-                    Claimed(
-                        row.id,
-                        self.vault.decrypt(row.phone_encrypted),
-                        row.body,
-                        row.attempts,
-                        row.scrub_after_send,
+                try:
+                    phone = self.vault.decrypt(row.phone_encrypted)
+                except ValueError:
+                    unreadable.append(row.id)
+                    continue
+                claimed.append(Claimed(row.id, phone, row.body, row.attempts, row.scrub_after_send))
+            if unreadable:
+                # Encrypted with another GATEWAY_SECRET_KEY: no attempt can ever send these.
+                log.error(
+                    "%d message(s) cannot be decrypted with this secret key; marked failed", len(unreadable)
+                )
+                await db.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.id.in_(unreadable))
+                    .values(
+                        status="failed",
+                        failed_at=now,
+                        failure_reason="UndecryptablePhone",
+                        last_error="phone number cannot be decrypted with this GATEWAY_SECRET_KEY",
+                        claimed_at=None,
+                        claimed_by=None,
                     )
                 )
         return sorted(claimed, key=lambda c: c.id)

@@ -214,6 +214,23 @@ async def test_a_slow_provider_does_not_set_the_pace(
     assert {m.status for m in await messages(gateway)} == {"sent"}
 
 
+async def test_a_number_encrypted_with_another_key_fails_once_not_forever(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    from gateway.security.keys import PhoneVault
+
+    await enqueue(gateway, ("+22376000001", "a"), ("+22376000002", "b"))
+    async with gateway.sessionmaker() as db, db.begin():
+        other = PhoneVault("another-secret-key-" + "y" * 30).encrypt("+22376000002")
+        await db.execute(
+            update(OutboundMessage).where(OutboundMessage.body == "b").values(phone_encrypted=other)
+        )
+    assert await make_dispatcher().dispatch_once() == 1
+    sent, failed = await messages(gateway)
+    assert sent.status == "sent"
+    assert (failed.status, failed.failure_reason) == ("failed", "UndecryptablePhone")
+
+
 async def test_graceful_stop_hands_back_claims(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
     await enqueue(gateway, ("+22376000001", "a"))
     dispatcher = make_dispatcher()
