@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         dispatcher = None
         if own and built.dispatch_in_process:
             # The embedded default: one process serves callbacks and sends the outbox.
-            dispatcher = asyncio.create_task(built.dispatcher().run(stop), name="dispatcher")
+            dispatcher = asyncio.create_task(built.background(stop), name="dispatcher and scheduler")
         try:
             yield
         finally:

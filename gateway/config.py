@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     sms_followup_window_s: int = Field(default=1800, ge=0)
     dispatch_poll_s: float = Field(default=1.0, gt=0)
     dispatch_lease_s: int = Field(default=300, ge=10)
+    digest_poll_s: float = Field(default=30.0, gt=0)
+    # Places with fewer reports than this are grouped in summaries, so none points to one person.
+    digest_min_place_reports: int = Field(default=3, ge=1)
     # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.
     dispatch_in_process: bool | None = None
 

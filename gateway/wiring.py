@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.areas.directory import CachedDirectory
+from gateway.committees.notify import CommitteeNotifier
+from gateway.committees.scheduler import DigestScheduler
 from gateway.config import Settings, SettingsError
 from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
 from gateway.i18n.catalogs import Catalogs
@@ -59,6 +62,8 @@ class Gateway:
     outbox: Outbox
     provider: SmsProvider
     sms: SmsService
+    notifier: CommitteeNotifier
+    scheduler: DigestScheduler
 
     @classmethod
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
@@ -67,14 +72,16 @@ class Gateway:
         vault = PhoneVault(settings.require_secret_key())
         directory = CachedDirectory()
         outbox = Outbox(vault, settings.sms_gsm7)
+        notifier = CommitteeNotifier(outbox, engine.catalogs, vault, directory, settings.locales_dir)
+        sessionmaker = create_sessionmaker(db_engine)
         return cls(
             settings=settings,
             db_engine=db_engine,
-            sessionmaker=create_sessionmaker(db_engine),
+            sessionmaker=sessionmaker,
             engine=engine,
             vault=vault,
             directory=directory,
-            ussd=UssdService(engine, vault, directory, outbox, settings.ussd_resume_window_s),
+            ussd=UssdService(engine, vault, directory, outbox, notifier, settings.ussd_resume_window_s),
             outbox=outbox,
             provider=build_provider(settings),
             sms=SmsService(
@@ -82,12 +89,19 @@ class Gateway:
                 outbox,
                 engine.catalogs,
                 Keywords.load(settings.flows_dir / "sms" / "keywords.yaml"),
+                notifier,
                 settings.sms_followup_window_s,
             ),
+            notifier=notifier,
+            scheduler=DigestScheduler(sessionmaker, outbox, engine.catalogs, vault, directory, settings),
         )
 
     def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
         return Dispatcher(self.sessionmaker, self.provider, self.vault, self.settings, worker_id)
+
+    async def background(self, stop: asyncio.Event, worker_id: str | None = None) -> None:
+        """What a worker does: send the outbox and the due summaries until `stop` is set."""
+        await asyncio.gather(self.dispatcher(worker_id).run(stop), self.scheduler.run(stop))
 
     @property
     def dispatch_in_process(self) -> bool:

@@ -7,7 +7,7 @@ from gateway.cli.common import err, run, settings_or_exit
 
 
 def worker() -> None:
-    """Send the outbox (and, later, run the scheduler) without serving HTTP; run as many as you like."""
+    """Send the outbox and the due committee summaries without serving HTTP; run as many as you like."""
     from gateway.wiring import Gateway
 
     settings = settings_or_exit()
@@ -20,7 +20,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         err(f"gateway worker: dispatching with the {gateway.provider.name} provider; Ctrl-C stops")
         try:
-            await gateway.dispatcher().run(stop)
+            await gateway.background(stop)
         finally:
             await gateway.close()
 

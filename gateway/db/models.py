@@ -1,20 +1,26 @@
 """Every model, imported once so metadata (and Alembic) sees the whole schema."""
 
 from gateway.areas.models import Area
+from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.contacts.models import Contact
 from gateway.db.base import Base
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
-from gateway.reports.models import Report
+from gateway.reports.models import Report, ReportEvent
 from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 
 __all__ = [
     "Area",
     "Base",
+    "Committee",
+    "CommitteeArea",
+    "CommitteeMember",
     "Contact",
     "DeliveryEvent",
+    "Digest",
     "InboundMessage",
     "OutboundMessage",
     "Report",
+    "ReportEvent",
     "UssdSession",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.messages.catalog import Catalog
 
-from gateway.reports.service import STATUSES
+from gateway.reports.service import STATUSES, TOPICS
 
 CODE_MESSAGES: tuple[str, ...] = (
     "ussd.nav.more",
@@ -27,6 +27,22 @@ CODE_MESSAGES: tuple[str, ...] = (
     "sms.language.unknown",
     "sms.status.reply",
     "sms.status.unknown",
+    *(f"topic_short.{topic}" for topic in TOPICS),
+    "digest.header",
+    "digest.same",
+    "digest.none",
+    "digest.urgent",
+    "digest.topics",
+    "digest.places",
+    "digest.other_places",
+    "digest.refs",
+    "alert.urgent",
+    "sms.member.unknown",
+    "sms.member.not_yours",
+    "sms.member.acked",
+    "sms.member.info",
+    "sms.reporter.acked",
+    "sms.reporter.closed",
 )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, UTCDateTime, utcnow
@@ -12,6 +12,8 @@ class Report(Base):
     """What a resident reported. An anonymous report has no contact_id and nothing else that leads to one."""
 
     __tablename__ = "reports"
+    # Summaries count reports by commune over a period.
+    __table_args__ = (Index("ix_reports_area_created", "area_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -25,3 +27,18 @@ class Report(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
+
+
+class ReportEvent(Base):
+    """What happened to a report after it was made: forwarded, acknowledged, status changes."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # status | ack | info
+    status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id"))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,7 @@ import yaml
 from gateway.i18n.gsm7 import to_gsm7
 from gateway.reports.reference import parse_reference
 
-COMMANDS = ("stop", "start", "help", "language", "status", "report")
+COMMANDS = ("stop", "start", "help", "language", "status", "report", "ack", "info")
 
 
 def fold(text: str) -> str:
@@ -58,6 +58,11 @@ class Keywords:
         for kind in ("stop", "start", "help"):
             if lone and first in self.words.get(kind, {}):
                 return Command(kind, "", self.words[kind][first])
+        for kind in ("ack", "info"):
+            if first in self.words.get(kind, {}) and len(words) <= 3:
+                reference = parse_reference(" ".join(words[1:])) if len(words) > 1 else None
+                if reference or lone:
+                    return Command(kind, rest, self.words[kind][first], reference)
         if first in self.words.get("language", {}) and 1 <= len(words) <= 2:
             return Command("language", rest, self.words["language"][first])
         if first in self.words.get("status", {}) and len(words) == 2:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.committees.notify import CommitteeNotifier
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
@@ -46,8 +47,10 @@ class SmsService:
         outbox: Outbox,
         catalogs: Catalogs,
         keywords: Keywords,
+        notifier: CommitteeNotifier,
         followup_window_s: int,
     ) -> None:
+        self.notifier = notifier
         self.vault = vault
         self.outbox = outbox
         self.catalogs = catalogs
@@ -82,7 +85,13 @@ class SmsService:
     async def _act(
         self, db: AsyncSession, sms: IncomingSms, contact: Contact, command: Command, inbound: InboundMessage
     ) -> None:
-        if command.kind == "stop":
+        if command.kind in ("ack", "info"):
+            # Committee members answer alerts and summaries: OK R-7K3F, INFO R-7K3F.
+            result = await self.notifier.member_command(
+                db, self.vault.lookup_hash(sms.phone), command.kind, command.reference
+            )
+            await self._reply(db, sms.phone, contact, result.msgid, **result.values)
+        elif command.kind == "stop":
             contact.opted_out_at = contact.opted_out_at or utcnow()
             await self._reply(db, sms.phone, contact, "sms.stopped")
         elif command.kind == "start":
@@ -164,6 +173,7 @@ class SmsService:
         inbound.report_id = report.id
         inbound.intent = "report"
         await self._reply(db, sms.phone, contact, "sms.receipt", kind="receipt", reference=report.reference)
+        await self.notifier.report_created(db, report)
 
     async def _open_report(self, db: AsyncSession, contact: Contact) -> Report | None:
         if self.followup_window.total_seconds() <= 0:

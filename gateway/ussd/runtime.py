@@ -13,6 +13,7 @@ from gateway.areas.directory import AreaDirectory
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.i18n.languages import LANGUAGES
+from gateway.reports.models import Report
 from gateway.reports.service import NewReport, create_report, reports_of_contact
 from gateway.security.keys import PhoneVault
 from gateway.ussd.engine import ActionResult, Choice
@@ -70,8 +71,7 @@ class DatabaseRuntime:
         self.directory = directory
         self.caller = caller
         self.row = session_row
-        self.report_reference: str | None = None
-        self.report_anonymous = False
+        self.report: Report | None = None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -189,8 +189,7 @@ class DatabaseRuntime:
         )
         if contact is not None:
             contact.home_area_id = self.caller.home_area = area.id
-        self.report_reference = report.reference
-        self.report_anonymous = anonymous
+        self.report = report
         return ActionResult(
             data={"reference": report.reference}, show={"reference": Label(text=report.reference)}
         )

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import CachedDirectory
+from gateway.committees.notify import CommitteeNotifier
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
 from gateway.outbox.service import Outbox
+from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
@@ -62,8 +64,10 @@ class UssdService:
         vault: PhoneVault,
         directory: CachedDirectory,
         outbox: Outbox,
+        notifier: CommitteeNotifier,
         resume_window_s: int,
     ) -> None:
+        self.notifier = notifier
         self.engine = engine
         self.vault = vault
         self.directory = directory
@@ -114,8 +118,9 @@ class UssdService:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
 
         hop.language, hop.screen = state.get("lang"), reply.screen
-        if runtime.report_reference:
-            await self._receipt(db, request.phone, str(state.get("lang") or "fr"), caller, runtime)
+        if runtime.report is not None:
+            await self._receipt(db, request.phone, str(state.get("lang") or "fr"), caller, runtime.report)
+            await self.notifier.report_created(db, runtime.report)
         state["caller"] = caller.snapshot()
         self._save(row, state, request.text, reply, runtime)
         # No phone number here, not even masked: next to a report's time it could unmask an
@@ -124,10 +129,10 @@ class UssdService:
         return reply
 
     async def _receipt(
-        self, db: AsyncSession, phone: str, language: str, caller: Caller, runtime: DatabaseRuntime
+        self, db: AsyncSession, phone: str, language: str, caller: Caller, report: Report
     ) -> None:
         """USSD screens vanish; the reference also arrives by SMS, in the same transaction."""
-        reference = runtime.report_reference or ""
+        reference = report.reference
         text = fill(
             self.engine.catalogs.translator(language).gettext("sms.receipt"), {"reference": reference}
         )
@@ -137,8 +142,8 @@ class UssdService:
             text=text,
             language=language,
             kind="receipt",
-            contact_id=None if runtime.report_anonymous else caller.contact_id,
-            scrub_after_send=runtime.report_anonymous,
+            contact_id=None if report.anonymous else caller.contact_id,
+            scrub_after_send=report.anonymous,
         )
 
     def _save(
@@ -161,11 +166,11 @@ class UssdService:
             row.outcome = str(state.get("outcome") or "ended")
             # Answers are in the report now (or were cancelled): the session keeps none of them.
             row.state = {}
-            if runtime.report_anonymous and runtime.report_reference:
+            if runtime.report is not None and runtime.report.anonymous:
                 # Nothing may lead from an anonymous report back to the phone that sent it.
                 row.contact_id = None
                 row.phone_hash = ""
-                row.last_response = reply.text.replace(runtime.report_reference, "R-****")
+                row.last_response = reply.text.replace(runtime.report.reference, "R-****")
         else:
             row.state = state
 

@@ -1,0 +1,186 @@
+"""What committees hear about single reports: urgent alerts out, acknowledgements and INFO in,
+and the reporter told when someone has heard them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.directory import AreaDirectory, CachedDirectory
+from gateway.committees.coverage import area_and_ancestors, communes_under
+from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
+from gateway.contacts.models import Contact
+from gateway.i18n.catalogs import Catalogs
+from gateway.i18n.dates import day_month
+from gateway.outbox.service import Outbox
+from gateway.reports.models import Report, ReportEvent
+from gateway.security.keys import PhoneVault
+from gateway.ussd.render import fill
+
+EXCERPT = 60
+INFO_TEXT = 400
+
+
+def excerpt(text: str, limit: int) -> str:
+    """Whole words up to `limit` characters, with an ellipsis when something was left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return (cut or text[:limit]) + "…"
+
+
+@dataclass(frozen=True)
+class AckResult:
+    msgid: str
+    values: dict[str, str]
+
+
+class CommitteeNotifier:
+    def __init__(
+        self,
+        outbox: Outbox,
+        catalogs: Catalogs,
+        vault: PhoneVault,
+        directory: CachedDirectory,
+        locales_dir: Path,
+    ) -> None:
+        self.outbox = outbox
+        self.catalogs = catalogs
+        self.vault = vault
+        self.directory = directory
+        self.locales_dir = locales_dir
+
+    async def report_created(self, db: AsyncSession, report: Report) -> int:
+        """An urgent report goes at once to the members who take alerts for its place."""
+        if report.urgency != "urgent" or report.area_id is None:
+            return 0
+        directory = await self.directory.get(db)
+        members = await self._members_for(db, area_and_ancestors(directory, report.area_id), alerts=True)
+        if not members:
+            return 0
+        place = directory.get(report.area_id)
+        for member in members:
+            tr = self.catalogs.translator(member.language)
+            text = fill(
+                tr.gettext("alert.urgent"),
+                {
+                    "reference": report.reference,
+                    "topic": tr.gettext(f"topic.{report.topic}"),
+                    "place": place.name if place else "-",
+                    "excerpt": excerpt(report.description, EXCERPT),
+                },
+            )
+            await self.outbox.enqueue(
+                db,
+                phone=self.vault.decrypt(member.phone_encrypted),
+                text=text,
+                language=member.language,
+                kind="alert",
+            )
+        report.status = "forwarded"
+        db.add(ReportEvent(report_id=report.id, kind="status", status="forwarded", actor="urgent alert"))
+        return len(members)
+
+    async def _members_for(
+        self, db: AsyncSession, area_ids: list[int], *, alerts: bool
+    ) -> list[CommitteeMember]:
+        query = (
+            select(CommitteeMember)
+            .join(CommitteeArea, CommitteeArea.committee_id == CommitteeMember.committee_id)
+            .where(CommitteeArea.area_id.in_(area_ids))
+            .order_by(CommitteeMember.id)
+        )
+        if alerts:
+            query = query.where(CommitteeMember.receives_alerts.is_(True))
+        seen: dict[str, CommitteeMember] = {}
+        for member in (await db.execute(query)).scalars():
+            seen.setdefault(member.phone_hash, member)  # one alert per phone, however many committees
+        return list(seen.values())
+
+    async def member_command(
+        self, db: AsyncSession, phone_hash: str, kind: str, reference: str | None
+    ) -> AckResult:
+        """OK or INFO from a committee member's phone; anything wrong is answered, nothing changes."""
+        memberships = list(
+            (
+                await db.execute(select(CommitteeMember).where(CommitteeMember.phone_hash == phone_hash))
+            ).scalars()
+        )
+        if not memberships:
+            return AckResult("sms.member.unknown", {})
+        report = None
+        if reference:
+            report = (
+                await db.execute(select(Report).where(Report.reference == reference))
+            ).scalar_one_or_none()
+        if report is None:
+            return AckResult("sms.status.unknown", {"reference": reference or "?"})
+        directory = await self.directory.get(db)
+        member = await self._member_covering(db, directory, memberships, report)
+        if member is None:
+            return AckResult("sms.member.not_yours", {"reference": report.reference})
+        if kind == "info":
+            db.add(ReportEvent(report_id=report.id, kind="info", member_id=member.id, actor=member.name))
+            tr = self.catalogs.translator(member.language)
+            place = directory.get(report.area_id)
+            return AckResult(
+                "sms.member.info",
+                {
+                    "reference": report.reference,
+                    "topic": tr.gettext(f"topic.{report.topic}"),
+                    "place": place.name if place else "-",
+                    "date": day_month(report.created_at.date(), member.language, self.locales_dir),
+                    "text": excerpt(report.description, INFO_TEXT),
+                },
+            )
+        db.add(
+            ReportEvent(
+                report_id=report.id, kind="ack", status="acknowledged", member_id=member.id, actor=member.name
+            )
+        )
+        first = report.status in ("new", "forwarded")
+        if first:
+            report.status = "acknowledged"
+            committee = await db.get(Committee, member.committee_id)
+            await self.tell_reporter(
+                db, report, "sms.reporter.acked", committee=committee.name if committee else ""
+            )
+        return AckResult("sms.member.acked", {"reference": report.reference})
+
+    async def _member_covering(
+        self, db: AsyncSession, directory: AreaDirectory, memberships: list[CommitteeMember], report: Report
+    ) -> CommitteeMember | None:
+        for member in memberships:
+            areas = (
+                await db.execute(
+                    select(CommitteeArea.area_id).where(CommitteeArea.committee_id == member.committee_id)
+                )
+            ).scalars()
+            if report.area_id is not None and report.area_id in communes_under(directory, list(areas)):
+                return member
+        return None
+
+    async def tell_reporter(self, db: AsyncSession, report: Report, msgid: str, **values: str) -> bool:
+        """Only a report that kept its contact can be answered; an anonymous one never is."""
+        if report.anonymous or report.contact_id is None:
+            return False
+        contact = await db.get(Contact, report.contact_id)
+        if contact is None:
+            return False
+        language = contact.language or report.language
+        text = fill(
+            self.catalogs.translator(language).gettext(msgid), {"reference": report.reference, **values}
+        )
+        await self.outbox.enqueue(
+            db,
+            phone=self.vault.decrypt(contact.phone_encrypted),
+            text=text,
+            language=language,
+            kind="reply",
+            contact_id=contact.id,
+        )
+        return True

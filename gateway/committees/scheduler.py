@@ -1,0 +1,159 @@
+"""The summary scheduler: driven by each committee's due time in the database.
+
+It runs beside the dispatcher (in `gateway serve` with SQLite, in every `gateway worker`
+otherwise). A due committee is claimed with FOR UPDATE SKIP LOCKED, and the period is recorded
+with a unique (committee, period end) in the same transaction as its messages, so two workers
+never send the same period. After downtime the next summary covers everything since the last
+one: one message, not a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.directory import CachedDirectory
+from gateway.committees.coverage import communes_under
+from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
+from gateway.committees.schedule import parse_schedule
+from gateway.committees.summary import compute_summary, render_summary
+from gateway.config import Settings
+from gateway.db.base import utcnow
+from gateway.db.engine import SessionMaker
+from gateway.i18n.catalogs import Catalogs
+from gateway.outbox.service import Outbox
+from gateway.reports.models import Report
+from gateway.security.keys import PhoneVault
+
+log = logging.getLogger(__name__)
+
+
+class DigestScheduler:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        outbox: Outbox,
+        catalogs: Catalogs,
+        vault: PhoneVault,
+        directory: CachedDirectory,
+        settings: Settings,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.outbox = outbox
+        self.catalogs = catalogs
+        self.vault = vault
+        self.directory = directory
+        self.settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_due()
+            except Exception:
+                log.exception("digest pass failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.digest_poll_s)
+            except TimeoutError:
+                pass
+
+    async def run_due(self, now: datetime | None = None) -> int:
+        """Summarise every committee whose time has come; returns how many were summarised."""
+        done = 0
+        while True:
+            async with self.sessionmaker() as db, db.begin():
+                moment = now or utcnow()
+                committee = (
+                    await db.execute(
+                        select(Committee)
+                        .where(Committee.next_digest_at <= moment)
+                        .order_by(Committee.next_digest_at, Committee.id)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).scalar_one_or_none()
+                if committee is None:
+                    return done
+                await self.summarise(db, committee, moment, send=True)
+                done += 1
+
+    async def summarise(
+        self, db: AsyncSession, committee: Committee, end: datetime, *, send: bool
+    ) -> dict[str, str]:
+        """The summary in each language its members read (and, with `send`, queued to them)."""
+        schedule = parse_schedule(committee.schedule, committee.timezone)
+        start = committee.last_digest_until or end - schedule.period
+        directory = await self.directory.get(db)
+        area_ids = list(
+            (
+                await db.execute(
+                    select(CommitteeArea.area_id).where(CommitteeArea.committee_id == committee.id)
+                )
+            ).scalars()
+        )
+        communes = communes_under(directory, area_ids)
+        summary = await compute_summary(
+            db, committee.name, communes, start, end, directory, self.settings.digest_min_place_reports
+        )
+        members = list(
+            (
+                await db.execute(
+                    select(CommitteeMember).where(
+                        CommitteeMember.committee_id == committee.id,
+                        CommitteeMember.receives_summaries.is_(True),
+                    )
+                )
+            ).scalars()
+        )
+        texts: dict[str, str] = {}
+        for language in sorted({m.language for m in members} or {"fr"}):
+            texts[language] = render_summary(
+                summary,
+                self.catalogs.translator(language),
+                language,
+                self.settings.locales_dir,
+                self.settings.sms_gsm7,
+            )
+        if not send:
+            return texts
+        try:
+            async with db.begin_nested():
+                db.add(
+                    Digest(
+                        committee_id=committee.id,
+                        period_start=start,
+                        period_end=end,
+                        total=summary.total,
+                        messages=len(members),
+                    )
+                )
+        except IntegrityError:
+            log.warning("summary of %s up to %s exists already; not sent again", committee.name, end)
+            return {}
+        for member in members:
+            await self.outbox.enqueue(
+                db,
+                phone=self.vault.decrypt(member.phone_encrypted),
+                text=texts[member.language],
+                language=member.language,
+                kind="summary",
+            )
+        if communes:
+            await db.execute(
+                update(Report)
+                .where(
+                    Report.area_id.in_(sorted(communes)),
+                    Report.created_at >= start,
+                    Report.created_at < end,
+                    Report.status == "new",
+                )
+                .values(status="forwarded")
+            )
+        committee.last_digest_until = end
+        committee.next_digest_at = schedule.next_after(end)
+        log.info("summary of %s: %d report(s), %d member(s)", committee.name, summary.total, len(members))
+        return texts

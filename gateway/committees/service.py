@@ -1,0 +1,121 @@
+"""Registering committees, the areas they cover and their members. Callers own the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.importer import name_key
+from gateway.areas.models import Area
+from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
+from gateway.committees.schedule import parse_schedule
+from gateway.db.base import utcnow
+from gateway.i18n.languages import LANGUAGES
+from gateway.security.keys import PhoneVault
+from gateway.security.phone import to_e164
+
+
+class CommitteeError(ValueError):
+    """Bad input from an organiser, said plainly."""
+
+
+async def find_areas(db: AsyncSession, names: list[str]) -> list[Area]:
+    """Areas by name or alias, accents and case aside; an ambiguous or unknown name is an error."""
+    areas = (await db.execute(select(Area).where(Area.active.is_(True)))).scalars().all()
+    found: list[Area] = []
+    for name in names:
+        key = name_key(name)
+        matches = [
+            a
+            for a in areas
+            if name_key(a.name) == key or key in {name_key(x.split(":", 1)[-1]) for x in a.aliases}
+        ]
+        if not matches:
+            raise CommitteeError(f"unknown area {name!r}")
+        if len(matches) > 1:
+            kinds = ", ".join(f"{a.kind} {a.name}" for a in matches)
+            raise CommitteeError(
+                f"area {name!r} is ambiguous ({kinds}); use its P-code or a more precise name"
+            )
+        found.append(matches[0])
+    return found
+
+
+async def create_committee(
+    db: AsyncSession, name: str, area_names: list[str], schedule: str, timezone: str
+) -> Committee:
+    name = " ".join(name.split())
+    if not name:
+        raise CommitteeError("a committee needs a name")
+    if (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none():
+        raise CommitteeError(f"a committee named {name!r} exists already")
+    parsed = parse_schedule(schedule, timezone)
+    areas = await find_areas(db, area_names)
+    if not areas:
+        raise CommitteeError("a committee needs at least one area")
+    committee = Committee(
+        name=name, schedule=schedule, timezone=timezone, next_digest_at=parsed.next_after(utcnow())
+    )
+    db.add(committee)
+    await db.flush()
+    for area in {a.id: a for a in areas}.values():
+        db.add(CommitteeArea(committee_id=committee.id, area_id=area.id))
+    return committee
+
+
+@dataclass(frozen=True)
+class NewMember:
+    name: str
+    phone: str
+    language: str
+    role: str = ""
+    summaries: bool = True
+    alerts: bool = True
+
+
+async def add_member(
+    db: AsyncSession, vault: PhoneVault, committee: Committee, member: NewMember, region: str
+) -> CommitteeMember:
+    if member.language not in LANGUAGES:
+        raise CommitteeError(f"unknown language {member.language!r} (fr, bm, dyu, mos)")
+    try:
+        e164 = to_e164(member.phone, region)
+    except ValueError:
+        raise CommitteeError(f"not a phone number: {member.phone!r}") from None
+    phone_hash = vault.lookup_hash(e164)
+    exists = await db.execute(
+        select(CommitteeMember).where(
+            CommitteeMember.committee_id == committee.id, CommitteeMember.phone_hash == phone_hash
+        )
+    )
+    if exists.scalar_one_or_none():
+        raise CommitteeError("this number is already a member of the committee")
+    row = CommitteeMember(
+        committee_id=committee.id,
+        name=" ".join(member.name.split())[:120],
+        role=member.role[:64],
+        phone_hash=phone_hash,
+        phone_encrypted=vault.encrypt(e164),
+        language=member.language,
+        receives_summaries=member.summaries,
+        receives_alerts=member.alerts,
+    )
+    db.add(row)
+    return row
+
+
+async def committee_by_name(db: AsyncSession, name: str) -> Committee:
+    committee = (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none()
+    if committee is None:
+        raise CommitteeError(f"no committee named {name!r}")
+    return committee
+
+
+async def committee_area_ids(db: AsyncSession, committee_id: int) -> list[int]:
+    return list(
+        (
+            await db.execute(select(CommitteeArea.area_id).where(CommitteeArea.committee_id == committee_id))
+        ).scalars()
+    )
