@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
@@ -17,16 +17,11 @@ os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-012345678
 from gateway.app import create_app
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms
 from gateway.config import Settings, load_settings
-from gateway.contacts.models import Contact
 from gateway.db.migrate import upgrade
 from gateway.outbox.dispatcher import Dispatcher
-from gateway.outbox.models import DeliveryEvent, OutboundMessage
-from gateway.reports.models import Report
-from gateway.sms.models import InboundMessage
-from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking, Faults
-from tests.helpers import UssdCaller
+from tests.helpers import UssdCaller, empty_tables
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 
@@ -74,8 +69,7 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     gateway: Gateway = request.getfixturevalue("gateway")
     async with gateway.sessionmaker() as db, db.begin():
-        for model in (DeliveryEvent, OutboundMessage, InboundMessage, Report, UssdSession, Contact):
-            await db.execute(delete(model))
+        await empty_tables(db)
 
 
 @pytest.fixture

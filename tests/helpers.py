@@ -3,6 +3,8 @@ from __future__ import annotations
 import secrets
 
 import httpx
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 USSD_URL = "/callbacks/africastalking/ussd"
 
@@ -41,3 +43,35 @@ class UssdCaller:
         assert response.headers["content-type"].startswith("text/plain")
         assert response.text.startswith(("CON ", "END ")), response.text
         return response.text
+
+
+async def empty_tables(db: AsyncSession) -> None:
+    """Everything a test may have written, children first; the seeded areas stay."""
+    from gateway.db.models import (
+        Committee,
+        CommitteeArea,
+        CommitteeMember,
+        Contact,
+        DeliveryEvent,
+        Digest,
+        InboundMessage,
+        OutboundMessage,
+        Report,
+        ReportEvent,
+        UssdSession,
+    )
+
+    for model in (
+        DeliveryEvent,
+        OutboundMessage,
+        InboundMessage,
+        ReportEvent,
+        Digest,
+        CommitteeMember,
+        CommitteeArea,
+        Committee,
+        Report,
+        UssdSession,
+        Contact,
+    ):
+        await db.execute(delete(model))

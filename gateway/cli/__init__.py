@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import areas, db, flows, i18n, outbox, reports, serve, simulate, ussd, worker
+from gateway.cli import (
+    areas,
+    committees,
+    db,
+    digest,
+    flows,
+    i18n,
+    outbox,
+    reports,
+    serve,
+    simulate,
+    ussd,
+    worker,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Border feedback gateway.")
 app.command("serve")(serve.serve)
@@ -17,6 +30,8 @@ app.add_typer(areas.app, name="areas")
 app.add_typer(i18n.app, name="i18n")
 app.add_typer(ussd.app, name="ussd")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(committees.app, name="committees")
+app.add_typer(digest.app, name="digest")
 
 
 def main() -> None:

@@ -116,3 +116,31 @@ def export_reports(
         with output.open("w", encoding="utf-8", newline="") as handle:
             count = run(lambda: _write(handle, fmt.value, since_value, topic_value, None))
     err(f"exported {count} report(s)" + (f" to {output}" if output else ""))
+
+
+@app.command("status")
+def set_status(
+    reference: str = typer.Argument(..., help="The report's reference, e.g. R-7K3F."),
+    status: str = typer.Option(..., "--set", help="new, forwarded, acknowledged, in_progress or closed."),
+    note: str = typer.Option(None, help="What was done (required to close; sent to the reporter)."),
+    actor: str = typer.Option("organiser", help="Who is changing it (kept in the report's history)."),
+) -> None:
+    """Change a report's status; closing it tells the reporter (unless the report is anonymous)."""
+    from gateway.reports.status import StatusError, change_status
+    from gateway.wiring import Gateway
+
+    settings = settings_or_exit()
+
+    async def _status() -> None:
+        gateway = Gateway.build(settings)
+        try:
+            async with gateway.sessionmaker() as db, db.begin():
+                report, told = await change_status(db, gateway.notifier, reference, status, note, actor)
+        except StatusError as exc:
+            err(str(exc))
+            raise typer.Exit(2) from None
+        finally:
+            await gateway.close()
+        err(f"{report.reference}: {status}" + ("; the reporter will be told by SMS" if told else ""))
+
+    run(_status)

@@ -82,7 +82,13 @@ class DigestScheduler:
                 done += 1
 
     async def summarise(
-        self, db: AsyncSession, committee: Committee, end: datetime, *, send: bool
+        self,
+        db: AsyncSession,
+        committee: Committee,
+        end: datetime,
+        *,
+        send: bool,
+        languages: list[str] | None = None,
     ) -> dict[str, str]:
         """The summary in each language its members read (and, with `send`, queued to them)."""
         schedule = parse_schedule(committee.schedule, committee.timezone)
@@ -110,7 +116,7 @@ class DigestScheduler:
             ).scalars()
         )
         texts: dict[str, str] = {}
-        for language in sorted({m.language for m in members} or {"fr"}):
+        for language in languages or sorted({m.language for m in members} or {"fr"}):
             texts[language] = render_summary(
                 summary,
                 self.catalogs.translator(language),

@@ -21,24 +21,38 @@ class CommitteeError(ValueError):
     """Bad input from an organiser, said plainly."""
 
 
+KINDS = ("region", "cercle", "province", "commune")
+
+
 async def find_areas(db: AsyncSession, names: list[str]) -> list[Area]:
-    """Areas by name or alias, accents and case aside; an ambiguous or unknown name is an error."""
+    """Areas by name or alias, accents and case aside. 'commune:Kadiolo' or 'cercle:Kadiolo' picks
+    the level, 'Kourouma, Kénédougou' the parent; an ambiguous or unknown name is an error."""
     areas = (await db.execute(select(Area).where(Area.active.is_(True)))).scalars().all()
+    by_id = {a.id: a for a in areas}
     found: list[Area] = []
-    for name in names:
-        key = name_key(name)
+    for spec in names:
+        kind, _, rest = (
+            spec.partition(":")
+            if ":" in spec and spec.split(":", 1)[0].strip().lower() in KINDS
+            else ("", "", spec)
+        )
+        name, _, parent = rest.partition(",")
+        key, parent_key = name_key(name), name_key(parent)
         matches = [
             a
             for a in areas
-            if name_key(a.name) == key or key in {name_key(x.split(":", 1)[-1]) for x in a.aliases}
+            if (name_key(a.name) == key or key in {name_key(x.split(":", 1)[-1]) for x in a.aliases})
+            and (not kind or a.kind == kind.strip().lower())
+            and (not parent_key or (a.parent_id in by_id and name_key(by_id[a.parent_id].name) == parent_key))
         ]
         if not matches:
-            raise CommitteeError(f"unknown area {name!r}")
+            raise CommitteeError(f"unknown area {spec!r}")
         if len(matches) > 1:
-            kinds = ", ".join(f"{a.kind} {a.name}" for a in matches)
-            raise CommitteeError(
-                f"area {name!r} is ambiguous ({kinds}); use its P-code or a more precise name"
+            options = "; ".join(
+                f"{a.kind}:{a.name}" + (f", {by_id[a.parent_id].name}" if a.parent_id in by_id else "")
+                for a in matches
             )
+            raise CommitteeError(f"area {spec!r} is ambiguous: write one of {options}")
         found.append(matches[0])
     return found
 

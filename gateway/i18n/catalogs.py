@@ -43,6 +43,11 @@ def read_catalog(path: Path) -> Catalog:
 
 
 def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
+    # Babel writes an untranslated plural form as its msgid, which would then be shown as is;
+    # leaving the message out lets the fallback chain answer instead.
+    for message in list(catalog):
+        if message.id and not is_translated(message):
+            catalog.delete(message.id, message.context)
     catalog.__class__ = _KeepPluralCatalog
     buffer = io.BytesIO()
     # Drafts are real translations awaiting review: they are shown (better than French to a

@@ -128,3 +128,12 @@ def test_template_is_current_and_every_catalog_has_its_ids() -> None:
         catalog = read_catalog(po_path(ROOT / "locales", code))
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
         assert ids == wanted, code
+
+
+def test_an_untranslated_plural_falls_back_instead_of_showing_its_id(locales: Path) -> None:
+    path = po_path(locales, "bm")
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\nmsgid "n.alerts"\nmsgid_plural "n.alerts"\nmsgstr[0] ""\n',
+        encoding="utf-8",
+    )
+    assert Catalogs(locales).translator("bm").ngettext("n.alerts", "n.alerts", 4) == "{n} alertes"

@@ -6,17 +6,13 @@ from __future__ import annotations
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from gateway.contacts.models import Contact
 from gateway.i18n.gsm7 import is_gsm7, septets
-from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report
 from gateway.reports.service import TOPICS, URGENCIES
-from gateway.sms.models import InboundMessage
-from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
-from tests.helpers import UssdCaller
+from tests.helpers import UssdCaller, empty_tables
 
 # Menu keys are the likeliest inputs; free text, emoji, '*', huge and empty strings the nastiest.
 answers = st.one_of(
@@ -49,8 +45,7 @@ async def test_any_input_sequence_gives_valid_screens(
             assert report.area_id is not None
             assert len(report.description) >= 3
             assert report.reference.startswith("R-")
-        for model in (DeliveryEvent, OutboundMessage, InboundMessage, Report, UssdSession, Contact):
-            await db.execute(delete(model))
+        await empty_tables(db)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
