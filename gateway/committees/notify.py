@@ -37,6 +37,7 @@ def excerpt(text: str, limit: int) -> str:
 class AckResult:
     msgid: str
     values: dict[str, str]
+    language: str | None = None  # the member's, when the sender is one
 
 
 class CommitteeNotifier:
@@ -118,11 +119,11 @@ class CommitteeNotifier:
                 await db.execute(select(Report).where(Report.reference == reference))
             ).scalar_one_or_none()
         if report is None:
-            return AckResult("sms.status.unknown", {"reference": reference or "?"})
+            return AckResult("sms.status.unknown", {"reference": reference or "?"}, memberships[0].language)
         directory = await self.directory.get(db)
         member = await self._member_covering(db, directory, memberships, report)
         if member is None:
-            return AckResult("sms.member.not_yours", {"reference": report.reference})
+            return AckResult("sms.member.not_yours", {"reference": report.reference}, memberships[0].language)
         if kind == "info":
             db.add(ReportEvent(report_id=report.id, kind="info", member_id=member.id, actor=member.name))
             tr = self.catalogs.translator(member.language)
@@ -136,6 +137,7 @@ class CommitteeNotifier:
                     "date": day_month(report.created_at.date(), member.language, self.locales_dir),
                     "text": excerpt(report.description, INFO_TEXT),
                 },
+                member.language,
             )
         db.add(
             ReportEvent(
@@ -149,7 +151,7 @@ class CommitteeNotifier:
             await self.tell_reporter(
                 db, report, "sms.reporter.acked", committee=committee.name if committee else ""
             )
-        return AckResult("sms.member.acked", {"reference": report.reference})
+        return AckResult("sms.member.acked", {"reference": report.reference}, member.language)
 
     async def _member_covering(
         self, db: AsyncSession, directory: AreaDirectory, memberships: list[CommitteeMember], report: Report

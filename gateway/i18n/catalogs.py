@@ -7,6 +7,7 @@ here with the header kept avoids that, and needs no build step before `serve`.
 
 from __future__ import annotations
 
+import copy
 import gettext
 import io
 from collections.abc import Iterator
@@ -42,9 +43,11 @@ def read_catalog(path: Path) -> Catalog:
     return catalog
 
 
-def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
+def compile_catalog(source: Catalog) -> gettext.GNUTranslations:
     # Babel writes an untranslated plural form as its msgid, which would then be shown as is;
-    # leaving the message out lets the fallback chain answer instead.
+    # leaving the message out lets the fallback chain answer instead. (A copy: the review
+    # tools still read the untranslated entries and their comments.)
+    catalog = copy.deepcopy(source)
     for message in list(catalog):
         if message.id and not is_translated(message):
             catalog.delete(message.id, message.context)

@@ -90,7 +90,7 @@ class SmsService:
             result = await self.notifier.member_command(
                 db, self.vault.lookup_hash(sms.phone), command.kind, command.reference
             )
-            await self._reply(db, sms.phone, contact, result.msgid, **result.values)
+            await self._reply(db, sms.phone, contact, result.msgid, language=result.language, **result.values)
         elif command.kind == "stop":
             contact.opted_out_at = contact.opted_out_at or utcnow()
             await self._reply(db, sms.phone, contact, "sms.stopped")
@@ -188,9 +188,16 @@ class SmsService:
         return result.scalar_one_or_none()
 
     async def _reply(
-        self, db: AsyncSession, phone: str, contact: Contact, msgid: str, kind: str = "reply", **values: str
+        self,
+        db: AsyncSession,
+        phone: str,
+        contact: Contact,
+        msgid: str,
+        kind: str = "reply",
+        language: str | None = None,
+        **values: str,
     ) -> None:
-        language = contact.language or "fr"
+        language = language or contact.language or "fr"
         text = fill(self.catalogs.translator(language).gettext(msgid), values)
         await self.outbox.enqueue(
             db, phone=phone, text=text, language=language, kind=kind, contact_id=contact.id
