@@ -123,3 +123,66 @@ def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
     code, _out, err = invoke(env, "db", "upgrade")
     assert code == 0, err
     assert "upgraded" in err
+
+
+def test_committees_digest_and_status_from_the_cli(env: dict[str, str]) -> None:
+    code, _out, err = invoke(
+        env,
+        "committees",
+        "add",
+        "Comité Zégoua",
+        "--area",
+        "Zégoua",
+        "--area",
+        "cercle:Kadiolo",
+        "--schedule",
+        "daily 08:00",
+    )
+    assert code == 0, err
+    code, _out, err = invoke(env, "committees", "add", "Comité Zégoua", "--area", "Zégoua")
+    assert (code, "exists already" in err) == (2, True)
+    code, _out, err = invoke(env, "committees", "add", "Autre", "--area", "Kourouma")
+    assert (code, "ambiguous" in err) == (2, True)
+    code, _out, err = invoke(
+        env,
+        "committees",
+        "member",
+        "Comité Zégoua",
+        "--name",
+        "Maire",
+        "--phone",
+        "+22376100001",
+        "--language",
+        "bm",
+    )
+    assert code == 0, err
+    code, _out, err = invoke(env, "committees", "member", "Comité Zégoua", "--name", "X", "--phone", "abc")
+    assert (code, "not a phone number" in err) == (2, True)
+    code, out, _err = invoke(env, "committees", "list")
+    assert "Comité Zégoua [daily 08:00" in out
+    assert "Maire (-, bm, summaries+alerts)" in out
+    assert "+22376100001" not in out
+
+    answers = "\n".join(["1", "1", "1", "1", "1", "9", "1", "Coups de feu la nuit", "2", "1"]) + "\n"
+    code, out, err = invoke(env, "simulate", "--phone", "+22376000088", "--language", "fr", stdin=answers)
+    assert code == 0, err
+    reference = next(w.rstrip(".") for w in out.strip().splitlines()[-1].split() if w.startswith("R-"))
+
+    code, out, err = invoke(env, "digest", "preview", "--committee", "Comité Zégoua", "--language", "fr")
+    assert code == 0, err
+    assert "1 signalement" in out
+    assert "SMS segment" in err
+    code, _out, err = invoke(env, "digest", "preview", "--committee", "Nope")
+    assert (code, "no committee" in err) == (2, True)
+    code, _out, err = invoke(env, "digest", "run")
+    assert (code, "0 committee summaries queued" in err) == (0, True)  # not due before tomorrow 08:00
+
+    code, _out, err = invoke(env, "reports", "status", reference, "--set", "closed")
+    assert (code, "needs a --note" in err) == (2, True)
+    code, _out, err = invoke(
+        env, "reports", "status", reference, "--set", "closed", "--note", "Patrouille envoyée."
+    )
+    assert code == 0, err
+    assert "the reporter will be told" in err
+    code, _out, err = invoke(env, "reports", "status", "R-ZZZZ", "--set", "closed", "--note", "x")
+    assert (code, "no report" in err) == (2, True)
