@@ -39,6 +39,7 @@ test: lint check-flows unit
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ussd_load.py
 	$(BIN)/python benchmarks/outbox_dispatch.py
+	$(BIN)/python benchmarks/committee_summaries.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
