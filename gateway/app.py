@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from gateway import __version__
+from gateway.api import committees as api_committees
 from gateway.api import health
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(health.router)
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
+    app.include_router(api_committees.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,6 +15,7 @@ from gateway.cli import (
     reports,
     serve,
     simulate,
+    token,
     ussd,
     worker,
 )
@@ -32,6 +33,7 @@ app.add_typer(ussd.app, name="ussd")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(committees.app, name="committees")
 app.add_typer(digest.app, name="digest")
+app.add_typer(token.app, name="token")
 
 
 def main() -> None:

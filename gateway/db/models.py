@@ -1,5 +1,6 @@
 """Every model, imported once so metadata (and Alembic) sees the whole schema."""
 
+from gateway.api.models import ApiToken
 from gateway.areas.models import Area
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.contacts.models import Contact
@@ -10,6 +11,7 @@ from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 
 __all__ = [
+    "ApiToken",
     "Area",
     "Base",
     "Committee",

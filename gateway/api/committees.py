@@ -1,0 +1,182 @@
+"""Admin API: /api/v1/committees — committees, the areas they cover, their members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.api.tokens import Principal, require
+from gateway.areas.models import Area
+from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
+from gateway.committees.schedule import ScheduleError
+from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee
+from gateway.security.phone import mask
+from gateway.wiring import Gateway, get_gateway
+
+router = APIRouter(prefix="/api/v1/committees", tags=["committees"])
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
+Organiser = Annotated[Principal, Depends(require("organiser"))]
+
+
+class AreaOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    country: str
+
+
+class MemberOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    phone: str = Field(description="Masked: enough to tell two numbers apart, not to call one.")
+    language: str
+    summaries: bool
+    alerts: bool
+
+
+class CommitteeOut(BaseModel):
+    id: int
+    name: str
+    schedule: str
+    timezone: str
+    next_digest_at: datetime
+    last_digest_until: datetime | None
+    areas: list[AreaOut]
+    members: list[MemberOut]
+
+
+class CommitteeIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    areas: list[Annotated[str, Field(min_length=1, max_length=160)]] = Field(
+        min_length=1,
+        max_length=200,
+        description="Names; 'cercle:Kadiolo' or 'Kourouma, Kénédougou' if ambiguous.",
+    )
+    schedule: str = Field(
+        default="weekly mon 08:00", max_length=64, examples=["daily 08:00", "weekly mon 08:00"]
+    )
+    timezone: str = Field(default="Africa/Bamako", max_length=64)
+
+
+class MemberIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field(min_length=3, max_length=32)
+    language: Literal["fr", "bm", "dyu", "mos"] = "fr"
+    role: str = Field(default="", max_length=64)
+    summaries: bool = True
+    alerts: bool = True
+
+
+def _invalid(field: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "field": field}, status_code=422)
+
+
+async def _out(db: AsyncSession, gateway: Gateway, committee: Committee) -> CommitteeOut:
+    areas = (
+        await db.execute(
+            select(Area)
+            .join(CommitteeArea, CommitteeArea.area_id == Area.id)
+            .where(CommitteeArea.committee_id == committee.id)
+            .order_by(Area.name)
+        )
+    ).scalars()
+    members = (
+        await db.execute(
+            select(CommitteeMember)
+            .where(CommitteeMember.committee_id == committee.id)
+            .order_by(CommitteeMember.id)
+        )
+    ).scalars()
+    return CommitteeOut(
+        id=committee.id,
+        name=committee.name,
+        schedule=committee.schedule,
+        timezone=committee.timezone,
+        next_digest_at=committee.next_digest_at,
+        last_digest_until=committee.last_digest_until,
+        areas=[AreaOut(id=a.id, name=a.name, kind=a.kind, country=a.country_code) for a in areas],
+        members=[
+            MemberOut(
+                id=m.id,
+                name=m.name,
+                role=m.role,
+                phone=mask(gateway.vault.decrypt(m.phone_encrypted)),
+                language=m.language,
+                summaries=m.receives_summaries,
+                alerts=m.receives_alerts,
+            )
+            for m in members
+        ],
+    )
+
+
+@router.get("", response_model=list[CommitteeOut])
+async def list_committees(principal: Reader, gateway: GatewayDep) -> list[CommitteeOut]:
+    async with gateway.sessionmaker() as db:
+        query = select(Committee).order_by(Committee.name)
+        if principal.role == "committee":
+            query = query.where(Committee.id == principal.committee_id)
+        return [await _out(db, gateway, c) for c in (await db.execute(query)).scalars()]
+
+
+@router.get("/{committee_id}", response_model=CommitteeOut)
+async def get_committee(committee_id: int, principal: Reader, gateway: GatewayDep) -> CommitteeOut:
+    if principal.role == "committee" and principal.committee_id != committee_id:
+        raise HTTPException(404, "no such committee")
+    async with gateway.sessionmaker() as db:
+        committee = await db.get(Committee, committee_id)
+        if committee is None:
+            raise HTTPException(404, "no such committee")
+        return await _out(db, gateway, committee)
+
+
+@router.post("", response_model=CommitteeOut, status_code=201)
+async def add_committee(body: CommitteeIn, _: Organiser, gateway: GatewayDep) -> CommitteeOut | JSONResponse:
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            committee = await create_committee(db, body.name, body.areas, body.schedule, body.timezone)
+            await db.flush()
+            return await _out(db, gateway, committee)
+    except ScheduleError as exc:
+        field = "timezone" if "time zone" in str(exc) else "schedule"
+        return _invalid(field, str(exc))
+    except CommitteeError as exc:
+        return _invalid("name" if "name" in str(exc) else "areas", str(exc))
+
+
+@router.post("/{committee_id}/members", response_model=MemberOut, status_code=201)
+async def add_committee_member(
+    committee_id: int, body: MemberIn, _: Organiser, gateway: GatewayDep
+) -> MemberOut | JSONResponse:
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            committee = await db.get(Committee, committee_id)
+            if committee is None:
+                raise HTTPException(404, "no such committee")
+            member = await add_member(
+                db,
+                gateway.vault,
+                committee,
+                NewMember(body.name, body.phone, body.language, body.role, body.summaries, body.alerts),
+                gateway.settings.default_region,
+            )
+            await db.flush()
+            return MemberOut(
+                id=member.id,
+                name=member.name,
+                role=member.role,
+                phone=mask(gateway.vault.decrypt(member.phone_encrypted)),
+                language=member.language,
+                summaries=member.receives_summaries,
+                alerts=member.receives_alerts,
+            )
+    except CommitteeError as exc:
+        return _invalid("phone", str(exc))
