@@ -61,7 +61,7 @@ class Keywords:
         for kind in ("ack", "info"):
             if first in self.words.get(kind, {}) and len(words) <= 3:
                 reference = parse_reference(" ".join(words[1:])) if len(words) > 1 else None
-                if reference or lone:
+                if reference:
                     return Command(kind, rest, self.words[kind][first], reference)
         if first in self.words.get("language", {}) and 1 <= len(words) <= 2:
             return Command("language", rest, self.words["language"][first])

@@ -35,6 +35,13 @@ def test_fold_keeps_manding_letters() -> None:
         ("Goam MOS", "language", "MOS", "mos"),
         ("SUIVI R-7K3F", "status", "R-7K3F", "fr"),
         ("SIGNALER vol de bétail à Fourou", "report", "vol de bétail à Fourou", "fr"),
+        ("OK R-7K3F", "ack", "R-7K3F", "fr"),
+        ("Awɔ R-7K3F", "ack", "R-7K3F", "bm"),
+        ("awo r7k3f", "ack", "r7k3f", "bm"),  # the GSM-7 spelling phones type
+        ("N-ye R-7K3F", "ack", "R-7K3F", "mos"),
+        ("INFO R-7K3F", "info", "R-7K3F", "fr"),
+        ("Ok merci pour la réunion", "text", "Ok merci pour la réunion", None),
+        ("Awɔ", "text", "Awɔ", None),
         ("Laseli mɔgɔw bɛ kɛlɛ la", "report", "mɔgɔw bɛ kɛlɛ la", "bm"),
         # Command words inside a report are not commands: the report is never lost to them.
         (
