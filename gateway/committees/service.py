@@ -31,18 +31,15 @@ async def find_areas(db: AsyncSession, names: list[str]) -> list[Area]:
     by_id = {a.id: a for a in areas}
     found: list[Area] = []
     for spec in names:
-        kind, _, rest = (
-            spec.partition(":")
-            if ":" in spec and spec.split(":", 1)[0].strip().lower() in KINDS
-            else ("", "", spec)
-        )
-        name, _, parent = rest.partition(",")
+        prefix, colon, rest = spec.partition(":")
+        kind = prefix.strip().lower() if colon and prefix.strip().lower() in KINDS else ""
+        name, _, parent = (rest if kind else spec).partition(",")
         key, parent_key = name_key(name), name_key(parent)
         matches = [
             a
             for a in areas
             if (name_key(a.name) == key or key in {name_key(x.split(":", 1)[-1]) for x in a.aliases})
-            and (not kind or a.kind == kind.strip().lower())
+            and (not kind or a.kind == kind)
             and (not parent_key or (a.parent_id in by_id and name_key(by_id[a.parent_id].name) == parent_key))
         ]
         if not matches:
