@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from gateway import __version__
 from gateway.api import committees as api_committees
 from gateway.api import health
+from gateway.api import reports as api_reports
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.config import Settings, get_settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
     app.include_router(api_committees.router)
+    app.include_router(api_reports.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 os.environ["GATEWAY_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789"
 
 from gateway.app import create_app
+from gateway.areas.models import Area
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms
+from gateway.committees.models import Committee
+from gateway.committees.service import NewMember, add_member, create_committee
 from gateway.config import Settings, load_settings
 from gateway.db.migrate import upgrade
 from gateway.outbox.dispatcher import Dispatcher
+from gateway.reports.models import Report
+from gateway.reports.service import NewReport, create_report
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking, Faults
-from tests.helpers import UssdCaller, empty_tables
+from tests.helpers import MakeCommittee, MakeReport, UssdCaller, empty_tables
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 
@@ -114,5 +120,54 @@ def make_dispatcher(gateway: Gateway, at_provider: AfricasTalkingSms) -> Callabl
     def make(provider: object = None, **overrides: object) -> Dispatcher:
         settings = gateway.settings.model_copy(update={"sms_rate_per_s": 0, **overrides})
         return Dispatcher(gateway.sessionmaker, provider or at_provider, gateway.vault, settings)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+async def make_committee(gateway: Gateway) -> MakeCommittee:
+    async def make(
+        name: str, areas: list[str], members: list[NewMember], schedule: str = "weekly mon 08:00"
+    ) -> Committee:
+        async with gateway.sessionmaker() as db, db.begin():
+            committee = await create_committee(db, name, areas, schedule, "Africa/Bamako")
+            for member in members:
+                await add_member(db, gateway.vault, committee, member, "ML")
+        return committee
+
+    return make
+
+
+@pytest.fixture
+async def make_report(gateway: Gateway) -> MakeReport:
+    async def make(
+        commune: str,
+        *,
+        topic: str = "security_incident",
+        urgency: str = "serious",
+        anonymous: bool = False,
+        contact_id: int | None = None,
+        at: datetime | None = None,
+        text: str = "Des hommes armés au marché",
+        language: str = "fr",
+    ) -> Report:
+        async with gateway.sessionmaker() as db, db.begin():
+            area = (await db.execute(select(Area).where(Area.name == commune, Area.level == 3))).scalar_one()
+            report = await create_report(
+                db,
+                NewReport(
+                    "sms",
+                    language,
+                    topic,
+                    area.id,
+                    urgency,
+                    text,
+                    anonymous,
+                    None if anonymous else contact_id,
+                ),
+            )
+            if at is not None:
+                report.created_at = at
+        return report
 
     return make

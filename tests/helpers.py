@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 USSD_URL = "/callbacks/africastalking/ussd"
+MakeCommittee = Callable[..., Awaitable[Any]]
+MakeReport = Callable[..., Awaitable[Any]]
 
 
 class UssdCaller:
@@ -47,31 +50,8 @@ class UssdCaller:
 
 async def empty_tables(db: AsyncSession) -> None:
     """Everything a test may have written, children first; the seeded areas stay."""
-    from gateway.db.models import (
-        Committee,
-        CommitteeArea,
-        CommitteeMember,
-        Contact,
-        DeliveryEvent,
-        Digest,
-        InboundMessage,
-        OutboundMessage,
-        Report,
-        ReportEvent,
-        UssdSession,
-    )
+    from gateway.db.models import Base
 
-    for model in (
-        DeliveryEvent,
-        OutboundMessage,
-        InboundMessage,
-        ReportEvent,
-        Digest,
-        CommitteeMember,
-        CommitteeArea,
-        Committee,
-        Report,
-        UssdSession,
-        Contact,
-    ):
-        await db.execute(delete(model))
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name != "areas":
+            await db.execute(table.delete())

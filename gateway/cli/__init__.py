@@ -6,6 +6,7 @@ import typer
 
 from gateway.cli import (
     areas,
+    audit,
     committees,
     db,
     digest,
@@ -24,6 +25,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Border feedb
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate)
 app.command("worker")(worker.worker)
+app.command("audit")(audit.audit)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
 app.add_typer(reports.app, name="reports")

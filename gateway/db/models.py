@@ -2,6 +2,7 @@
 
 from gateway.api.models import ApiToken
 from gateway.areas.models import Area
+from gateway.audit.models import AuditEvent
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.contacts.models import Contact
 from gateway.db.base import Base
@@ -13,6 +14,7 @@ from gateway.ussd.models import UssdSession
 __all__ = [
     "ApiToken",
     "Area",
+    "AuditEvent",
     "Base",
     "Committee",
     "CommitteeArea",

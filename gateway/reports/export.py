@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +33,26 @@ COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class ReportFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    topic: str | None = None
+    status: str | None = None
+    language: str | None = None
+    area_ids: frozenset[int] | None = None  # communes; None means everywhere
+    limit: int | None = None
+    offset: int = 0
+
+
 def report_rows_query(
-    since: datetime | None = None, topic: str | None = None, limit: int | None = None
+    since: datetime | None = None,
+    topic: str | None = None,
+    limit: int | None = None,
+    *,
+    where: ReportFilter | None = None,
 ) -> Select:
+    where = where or ReportFilter(since=since, topic=topic, limit=limit)
     commune, province = aliased(Area), aliased(Area)
     query = (
         select(
@@ -55,12 +73,22 @@ def report_rows_query(
         .outerjoin(province, province.id == commune.parent_id)
         .order_by(Report.created_at.desc(), Report.id.desc())
     )
-    if since is not None:
-        query = query.where(Report.created_at >= since)
-    if topic is not None:
-        query = query.where(Report.topic == topic)
-    if limit is not None:
-        query = query.limit(limit)
+    if where.since is not None:
+        query = query.where(Report.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(Report.created_at < where.until)
+    if where.topic is not None:
+        query = query.where(Report.topic == where.topic)
+    if where.status is not None:
+        query = query.where(Report.status == where.status)
+    if where.language is not None:
+        query = query.where(Report.language == where.language)
+    if where.area_ids is not None:
+        query = query.where(Report.area_id.in_(sorted(where.area_ids)))
+    if where.offset:
+        query = query.offset(where.offset)
+    if where.limit is not None:
+        query = query.limit(where.limit)
     return query
 
 

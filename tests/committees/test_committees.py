@@ -20,7 +20,7 @@ from gateway.i18n.gsm7 import sms_encoding, to_gsm7
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report, ReportEvent
 from gateway.wiring import Gateway
-from tests.committees.conftest import MakeCommittee, MakeReport
+from tests.helpers import MakeCommittee, MakeReport
 
 MAYOR = NewMember("Maire de Zégoua", "+22376100001", "fr", "maire")
 CHIEF = NewMember("Chef de village", "+22376100002", "bm", "chef", summaries=True, alerts=False)

@@ -1,0 +1,252 @@
+"""Admin API: /api/v1/reports — read, filter, export and move reports along; every read is audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.api.tokens import Principal, require
+from gateway.audit.service import record
+from gateway.committees.coverage import communes_under
+from gateway.committees.models import CommitteeArea
+from gateway.committees.service import CommitteeError, find_areas
+from gateway.reports.export import (
+    ReportFilter,
+    csv_header,
+    csv_line,
+    iter_report_rows,
+    jsonl_line,
+    report_rows_query,
+)
+from gateway.reports.models import Report
+from gateway.reports.reference import parse_reference
+from gateway.reports.status import StatusError, change_status
+from gateway.wiring import Gateway, get_gateway
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
+Mover = Annotated[Principal, Depends(require("organiser", "committee"))]
+Topic = Literal[
+    "security_incident",
+    "community_conflict",
+    "cross_border_trade",
+    "movement_documents",
+    "checkpoint_harassment",
+    "other",
+]
+Status = Literal["new", "forwarded", "acknowledged", "in_progress", "closed"]
+Language = Literal["fr", "bm", "dyu", "mos"]
+
+
+class ReportOut(BaseModel):
+    reference: str
+    created_at: str
+    channel: str
+    language: str
+    topic: str
+    country: str | None
+    province: str | None
+    commune: str | None
+    urgency: str
+    status: str
+    anonymous: bool
+    description: str
+
+
+class StatusIn(BaseModel):
+    status: Status
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Filters:
+    """The query parameters every read takes, turned into a ReportFilter within the token's reach."""
+
+    def __init__(
+        self,
+        since: datetime | None = Query(None, description="ISO date-time (UTC if no zone)."),
+        until: datetime | None = Query(None),
+        area: str | None = Query(
+            None, max_length=160, description="Commune, cercle/province or region name."
+        ),
+        topic: Topic | None = Query(None),
+        status: Status | None = Query(None),
+        language: Language | None = Query(None),
+    ) -> None:
+        self.since, self.until, self.area = since, until, area
+        self.topic, self.status, self.language = topic, status, language
+
+    async def resolve(
+        self,
+        db: AsyncSession,
+        gateway: Gateway,
+        principal: Principal,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> ReportFilter:
+        directory = await gateway.directory.get(db)
+        area_ids: set[int] | None = None
+        if self.area is not None:
+            try:
+                area_ids = communes_under(directory, [a.id for a in await find_areas(db, [self.area])])
+            except CommitteeError as exc:
+                raise HTTPException(422, {"error": str(exc), "field": "area"}) from None
+        if principal.role == "committee":
+            own = communes_under(
+                directory,
+                list(
+                    (
+                        await db.execute(
+                            select(CommitteeArea.area_id).where(
+                                CommitteeArea.committee_id == principal.committee_id
+                            )
+                        )
+                    ).scalars()
+                ),
+            )
+            area_ids = own if area_ids is None else area_ids & own
+        return ReportFilter(
+            since=_utc(self.since),
+            until=_utc(self.until),
+            topic=self.topic,
+            status=self.status,
+            language=self.language,
+            area_ids=frozenset(area_ids) if area_ids is not None else None,
+            limit=limit,
+            offset=offset,
+        )
+
+    def describe(self) -> str:
+        parts = {k: v for k, v in self.__dict__.items() if v is not None}
+        return ", ".join(f"{k}={v}" for k, v in parts.items()) or "no filter"
+
+
+FiltersDep = Annotated[Filters, Depends()]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("", response_model=list[ReportOut])
+async def list_reports(
+    principal: Reader,
+    gateway: GatewayDep,
+    filters: FiltersDep,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> list[dict[str, Any]]:
+    async with gateway.sessionmaker() as db, db.begin():
+        where = await filters.resolve(db, gateway, principal, limit, offset)
+        rows = [row async for row in iter_report_rows(db, report_rows_query(where=where))]
+        record(
+            db,
+            actor=principal.name,
+            role=principal.role,
+            action="reports.list",
+            detail=filters.describe(),
+            rows=len(rows),
+        )
+    return rows
+
+
+@router.get("/export")
+async def export_reports(
+    principal: Reader,
+    gateway: GatewayDep,
+    filters: FiltersDep,
+    format: Literal["csv", "jsonl"] = Query("csv"),
+) -> StreamingResponse:
+    async with gateway.sessionmaker() as db, db.begin():
+        where = await filters.resolve(db, gateway, principal)
+        count = (
+            await db.execute(select(func.count()).select_from(report_rows_query(where=where).subquery()))
+        ).scalar_one()
+        record(
+            db,
+            actor=principal.name,
+            role=principal.role,
+            action="reports.export",
+            detail=f"{format}; {filters.describe()}",
+            rows=count,
+        )
+
+    async def stream() -> AsyncIterator[str]:
+        async with gateway.sessionmaker() as db:
+            if format == "csv":
+                yield csv_header()
+            async for row in iter_report_rows(db, report_rows_query(where=where)):
+                yield csv_line(row) if format == "csv" else jsonl_line(row)
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(
+        stream(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="reports.{format}"'},
+    )
+
+
+async def _one(db: AsyncSession, gateway: Gateway, principal: Principal, reference: str) -> Report:
+    parsed = parse_reference(reference)
+    report = None
+    if parsed:
+        report = (await db.execute(select(Report).where(Report.reference == parsed))).scalar_one_or_none()
+    if report is not None and principal.role == "committee":
+        where = await Filters(None, None, None, None, None, None).resolve(db, gateway, principal)
+        if where.area_ids is None or report.area_id not in where.area_ids:
+            report = None  # another committee's report is, to this token, no report at all
+    if report is None:
+        raise HTTPException(404, "no such report")
+    return report
+
+
+@router.get("/{reference}", response_model=ReportOut)
+async def get_report(reference: str, principal: Reader, gateway: GatewayDep) -> dict[str, Any]:
+    async with gateway.sessionmaker() as db, db.begin():
+        report = await _one(db, gateway, principal, reference)
+        query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
+        [row] = [r async for r in iter_report_rows(db, query)]
+        record(
+            db,
+            actor=principal.name,
+            role=principal.role,
+            action="reports.read",
+            detail=report.reference,
+            rows=1,
+        )
+    return row
+
+
+@router.patch("/{reference}", response_model=ReportOut)
+async def move_report(
+    reference: str, body: StatusIn, principal: Mover, gateway: GatewayDep
+) -> dict[str, Any] | JSONResponse:
+    async with gateway.sessionmaker() as db, db.begin():
+        report = await _one(db, gateway, principal, reference)
+        try:
+            await change_status(
+                db, gateway.notifier, report.reference, body.status, body.note, principal.name
+            )
+        except StatusError as exc:
+            return JSONResponse({"error": str(exc), "field": "note" if "note" in str(exc) else "status"}, 422)
+        await db.flush()
+        query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
+        [row] = [r async for r in iter_report_rows(db, query)]
+        record(
+            db,
+            actor=principal.name,
+            role=principal.role,
+            action="reports.status",
+            detail=f"{report.reference} -> {body.status}",
+            rows=1,
+        )
+    return row
