@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     dispatch_poll_s: float = Field(default=1.0, gt=0)
     dispatch_lease_s: int = Field(default=300, ge=10)
     digest_poll_s: float = Field(default=30.0, gt=0)
+    broadcast_batch_size: int = Field(default=1000, ge=1, le=20000)
     # Places with fewer reports than this are grouped in summaries, so none points to one person.
     digest_min_place_reports: int = Field(default=3, ge=1)
     # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.

@@ -9,6 +9,8 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.areas.directory import CachedDirectory
+from gateway.broadcasts.expander import BroadcastExpander
+from gateway.broadcasts.texts import BroadcastTexts
 from gateway.committees.notify import CommitteeNotifier
 from gateway.committees.scheduler import DigestScheduler
 from gateway.config import Settings, SettingsError
@@ -64,6 +66,8 @@ class Gateway:
     sms: SmsService
     notifier: CommitteeNotifier
     scheduler: DigestScheduler
+    texts: BroadcastTexts
+    expander: BroadcastExpander
 
     @classmethod
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
@@ -74,6 +78,7 @@ class Gateway:
         outbox = Outbox(vault, settings.sms_gsm7)
         notifier = CommitteeNotifier(outbox, engine.catalogs, vault, directory, settings.locales_dir)
         sessionmaker = create_sessionmaker(db_engine)
+        texts = BroadcastTexts(engine.catalogs, settings.locales_dir)
         return cls(
             settings=settings,
             db_engine=db_engine,
@@ -94,14 +99,18 @@ class Gateway:
             ),
             notifier=notifier,
             scheduler=DigestScheduler(sessionmaker, outbox, engine.catalogs, vault, directory, settings),
+            texts=texts,
+            expander=BroadcastExpander(sessionmaker, texts, directory, settings),
         )
 
     def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
         return Dispatcher(self.sessionmaker, self.provider, self.vault, self.settings, worker_id)
 
     async def background(self, stop: asyncio.Event, worker_id: str | None = None) -> None:
-        """What a worker does: send the outbox and the due summaries until `stop` is set."""
-        await asyncio.gather(self.dispatcher(worker_id).run(stop), self.scheduler.run(stop))
+        """What a worker does until `stop` is set: send the outbox, the due summaries, the due broadcasts."""
+        await asyncio.gather(
+            self.dispatcher(worker_id).run(stop), self.scheduler.run(stop), self.expander.run(stop)
+        )
 
     @property
     def dispatch_in_process(self) -> bool:

@@ -3,6 +3,7 @@
 from gateway.api.models import ApiToken
 from gateway.areas.models import Area
 from gateway.audit.models import AuditEvent
+from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.contacts.models import Contact
 from gateway.db.base import Base
@@ -15,6 +16,9 @@ __all__ = [
     "ApiToken",
     "Area",
     "AuditEvent",
+    "Broadcast",
+    "BroadcastArea",
+    "BroadcastRecipient",
     "Base",
     "Committee",
     "CommitteeArea",
@@ -23,8 +27,10 @@ __all__ = [
     "DeliveryEvent",
     "Digest",
     "InboundMessage",
+    "Meeting",
     "OutboundMessage",
     "Report",
     "ReportEvent",
+    "Subscription",
     "UssdSession",
 ]

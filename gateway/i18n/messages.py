@@ -43,6 +43,13 @@ CODE_MESSAGES: tuple[str, ...] = (
     "sms.member.info",
     "sms.reporter.acked",
     "sms.reporter.closed",
+    "notice.meeting",
+    "notice.reminder",
+    "sms.subscribed",
+    "sms.subscribe.where",
+    "sms.rsvp.yes",
+    "sms.rsvp.no",
+    "sms.rsvp.none",
 )
 
 

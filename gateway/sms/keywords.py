@@ -11,7 +11,7 @@ import yaml
 from gateway.i18n.gsm7 import to_gsm7
 from gateway.reports.reference import parse_reference
 
-COMMANDS = ("stop", "start", "help", "language", "status", "report", "ack", "info")
+COMMANDS = ("stop", "start", "help", "language", "status", "report", "ack", "info", "subscribe", "rsvp")
 
 
 def fold(text: str) -> str:
@@ -38,6 +38,8 @@ class Keywords:
             entries: dict[str, str] = {}
             for language, words in per_language.items():
                 for word in words or []:
+                    if not isinstance(word, str):  # YAML reads an unquoted YES or NO as a boolean
+                        raise ValueError(f"keywords: quote {word!r} under {kind}/{language}")
                     for variant in {fold(word), fold(to_gsm7(word, language))}:
                         entries.setdefault(variant, language)
             self.words[kind] = entries
@@ -58,6 +60,11 @@ class Keywords:
         for kind in ("stop", "start", "help"):
             if lone and first in self.words.get(kind, {}):
                 return Command(kind, "", self.words[kind][first])
+        for kind, answer in (("rsvp_yes", "yes"), ("rsvp_no", "no")):
+            if lone and first in self.words.get(kind, {}):
+                return Command("rsvp", answer, self.words[kind][first])
+        if first in self.words.get("subscribe", {}) and len(words) <= 4:
+            return Command("subscribe", rest, self.words["subscribe"][first])
         for kind in ("ack", "info"):
             if first in self.words.get(kind, {}) and len(words) <= 3:
                 reference = parse_reference(" ".join(words[1:])) if len(words) > 1 else None

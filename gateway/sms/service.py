@@ -10,7 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.areas.models import Area
+from gateway.broadcasts.service import record_rsvp, subscribe
 from gateway.committees.notify import CommitteeNotifier
+from gateway.committees.service import CommitteeError, find_areas
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
@@ -91,6 +94,12 @@ class SmsService:
                 db, self.vault.lookup_hash(sms.phone), command.kind, command.reference
             )
             await self._reply(db, sms.phone, contact, result.msgid, language=result.language, **result.values)
+        elif command.kind == "rsvp":
+            answered = await record_rsvp(db, contact.id, command.rest)
+            msgid = "sms.rsvp.none" if answered is None else f"sms.rsvp.{command.rest}"
+            await self._reply(db, sms.phone, contact, msgid)
+        elif command.kind == "subscribe":
+            await self._subscribe(db, sms, contact, command.rest)
         elif command.kind == "stop":
             contact.opted_out_at = contact.opted_out_at or utcnow()
             await self._reply(db, sms.phone, contact, "sms.stopped")
@@ -115,6 +124,21 @@ class SmsService:
                 command = Command("text", sms.text.strip())
                 inbound.intent = "text"
             await self._report(db, sms, contact, command, inbound)
+
+    async def _subscribe(self, db: AsyncSession, sms: IncomingSms, contact: Contact, place: str) -> None:
+        area_id = contact.home_area_id if not place else None
+        if place:
+            try:
+                [area] = await find_areas(db, [f"commune:{place}"])
+                area_id = area.id
+            except CommitteeError:
+                area_id = None
+        if area_id is None:
+            await self._reply(db, sms.phone, contact, "sms.subscribe.where")
+            return
+        await subscribe(db, contact.id, area_id, "sms")
+        chosen = await db.get(Area, area_id)
+        await self._reply(db, sms.phone, contact, "sms.subscribed", place=chosen.name if chosen else "-")
 
     @staticmethod
     async def _find(db: AsyncSession, reference: str | None) -> Report | None:

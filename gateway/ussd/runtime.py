@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import AreaDirectory
+from gateway.broadcasts.service import subscribe
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.i18n.languages import LANGUAGES
@@ -22,7 +23,7 @@ from gateway.ussd.render import Label
 from gateway.ussd.schema import OptionSource
 
 SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes", "reports.mine")
-ACTIONS = ("set_language", "submit_report", "resume", "discard_resume")
+ACTIONS = ("set_language", "submit_report", "resume", "discard_resume", "subscribe")
 
 
 class FlowDataError(RuntimeError):
@@ -142,6 +143,13 @@ class DatabaseRuntime:
             return await self._submit(data)
         if action == "resume":
             return await self._resume()
+        if action == "subscribe":
+            area = self.directory.get(data.get("area"))
+            if area is None:
+                raise FlowDataError("subscribe: unknown area")
+            contact = await self._contact()
+            await subscribe(self.db, contact.id, area.id, "ussd")
+            return ActionResult()
         if action == "discard_resume":
             await self._close_previous("abandoned")
             return ActionResult()
@@ -189,6 +197,8 @@ class DatabaseRuntime:
         )
         if contact is not None:
             contact.home_area_id = self.caller.home_area = area.id
+            if data.get("subscribe"):
+                await subscribe(self.db, contact.id, area.id, "ussd")
         self.report = report
         return ActionResult(
             data={"reference": report.reference}, show={"reference": Label(text=report.reference)}

@@ -41,7 +41,13 @@ def test_fold_keeps_manding_letters() -> None:
         ("N-ye R-7K3F", "ack", "R-7K3F", "mos"),
         ("INFO R-7K3F", "info", "R-7K3F", "fr"),
         ("Ok merci pour la réunion", "text", "Ok merci pour la réunion", None),
-        ("Awɔ", "text", "Awɔ", None),
+        ("Awɔ", "rsvp", "yes", "bm"),
+        ("1", "rsvp", "yes", "fr"),
+        ("2", "rsvp", "no", "fr"),
+        ("Non", "rsvp", "no", "fr"),
+        ("ayi", "rsvp", "no", "bm"),
+        ("AVIS Zégoua", "subscribe", "Zégoua", "fr"),
+        ("avis", "subscribe", "", "fr"),
         ("Laseli mɔgɔw bɛ kɛlɛ la", "report", "mɔgɔw bɛ kɛlɛ la", "bm"),
         # Command words inside a report are not commands: the report is never lost to them.
         (

@@ -49,7 +49,8 @@ async def test_too_long_screen_is_named(tmp_path: Path) -> None:
 async def test_character_without_gsm7_spelling_is_named(tmp_path: Path) -> None:
     engine, catalogs = _engine_with(tmp_path, "fr", (r'msgstr "Commune:"', 'msgstr "Commune ☎:"'))
     problems = await check_flows(engine, catalogs, DIRECTORY, ("fr",))  # type: ignore[arg-type]
-    assert [(p.screen, p.warning) for p in problems if "GSM-7" in p.message] == [("place_commune", False)]
+    named = sorted((p.flow, p.screen, p.warning) for p in problems if "GSM-7" in p.message)
+    assert named == [("notices", "commune", False), ("report", "place_commune", False)]
 
 
 async def test_missing_translation_is_an_error_unless_marked(tmp_path: Path) -> None:

@@ -1,0 +1,192 @@
+"""Turning due broadcasts into outbox rows, a batch per transaction.
+
+A batch writes the recipients, their messages and the broadcast's cursor together, so a worker
+that dies mid-way leaves either the whole batch or none of it; the next claim goes on from the
+cursor, and (broadcast, contact) is unique besides. Pausing or cancelling stops at the next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.areas.directory import CachedDirectory
+from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
+from gateway.broadcasts.service import audience_communes
+from gateway.broadcasts.texts import BroadcastTexts
+from gateway.config import Settings
+from gateway.contacts.models import Contact
+from gateway.db.base import utcnow
+from gateway.db.engine import SessionMaker
+from gateway.outbox.models import OutboundMessage
+from gateway.outbox.service import sms_text
+
+log = logging.getLogger(__name__)
+
+
+class BroadcastExpander:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        texts: BroadcastTexts,
+        directory: CachedDirectory,
+        settings: Settings,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.texts = texts
+        self.directory = directory
+        self.settings = settings
+        self.batch = settings.broadcast_batch_size
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                created = await self.expand_once()
+            except Exception:
+                log.exception("broadcast expansion failed; retrying")
+                created = 0
+            if not created:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.dispatch_poll_s)
+                except TimeoutError:
+                    pass
+
+    async def expand_all(self, now: datetime | None = None) -> int:
+        total = 0
+        while created := await self.expand_once(now):
+            total += created
+        return total
+
+    async def expand_once(self, now: datetime | None = None) -> int:
+        """One batch of one due broadcast; returns the messages it queued (0: nothing due)."""
+        async with self.sessionmaker() as db, db.begin():
+            broadcast = (
+                await db.execute(
+                    select(Broadcast)
+                    .where(
+                        Broadcast.status.in_(("scheduled", "expanding")),
+                        Broadcast.send_at <= (now or utcnow()),
+                    )
+                    .order_by(Broadcast.send_at, Broadcast.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalar_one_or_none()
+            if broadcast is None:
+                return 0
+            broadcast.status = "expanding"
+            contacts = await self._next_contacts(db, broadcast)
+            created = await self._queue(db, broadcast, contacts)
+            if contacts:
+                broadcast.cursor = contacts[-1]["id"]
+            if len(contacts) < self.batch:
+                broadcast.status, broadcast.finished_at = "done", utcnow()
+                log.info("broadcast %d expanded", broadcast.id)
+            return max(created, 1)  # a batch with nothing to send still counts as progress
+
+    async def _next_contacts(self, db: AsyncSession, broadcast: Broadcast) -> list[dict[str, Any]]:
+        if broadcast.kind == "reminder":
+            # Those the notice reached who have not said no.
+            query = (
+                select(
+                    Contact.id,
+                    Contact.language,
+                    Contact.phone_encrypted,
+                    Contact.phone_hash,
+                    BroadcastRecipient.area_id,
+                )
+                .join(BroadcastRecipient, BroadcastRecipient.contact_id == Contact.id)
+                .where(
+                    BroadcastRecipient.broadcast_id == broadcast.parent_id,
+                    (BroadcastRecipient.rsvp.is_(None)) | (BroadcastRecipient.rsvp == "yes"),
+                )
+            )
+        else:
+            communes = sorted(await audience_communes(db, await self.directory.get(db), broadcast.id)) or [-1]
+            query = (
+                select(
+                    Contact.id,
+                    Contact.language,
+                    Contact.phone_encrypted,
+                    Contact.phone_hash,
+                    func.min(Subscription.area_id),
+                )
+                .join(Subscription, Subscription.contact_id == Contact.id)
+                .where(Subscription.area_id.in_(communes))
+                .group_by(Contact.id, Contact.language, Contact.phone_encrypted, Contact.phone_hash)
+            )
+        rows = await db.execute(
+            query.where(Contact.id > broadcast.cursor, Contact.opted_out_at.is_(None))
+            .order_by(Contact.id)
+            .limit(self.batch)
+        )
+        return [
+            {
+                "id": r[0],
+                "language": r[1] or "fr",
+                "phone_encrypted": r[2],
+                "phone_hash": r[3],
+                "area_id": r[4],
+            }
+            for r in rows
+        ]
+
+    async def _queue(self, db: AsyncSession, broadcast: Broadcast, contacts: list[dict[str, Any]]) -> int:
+        rendered: dict[str, Any] = {}
+        messages: list[dict[str, Any]] = []
+        recipients: list[dict[str, Any]] = []
+        now = utcnow()
+        for contact in contacts:
+            language = contact["language"]
+            if language not in rendered:
+                text = await self.texts.render(db, broadcast, language)
+                rendered[language] = sms_text(text[0], language, self.settings.sms_gsm7) if text else None
+            sms = rendered[language]
+            if sms is None:
+                continue  # no text in their language and French not allowed: the dry run said so
+            messages.append(
+                {
+                    "created_at": now,
+                    "kind": "notice",
+                    "contact_id": contact["id"],
+                    "phone_hash": contact["phone_hash"],
+                    "phone_encrypted": contact["phone_encrypted"],
+                    "language": language,
+                    "body": sms.body,
+                    "encoding": sms.encoding,
+                    "segments": sms.segments,
+                    "status": "queued",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "scrub_after_send": False,
+                }
+            )
+            recipients.append(
+                {
+                    "broadcast_id": broadcast.id,
+                    "contact_id": contact["id"],
+                    "area_id": contact["area_id"],
+                    "language": language,
+                }
+            )
+        if not messages:
+            return 0
+        ids = (
+            (
+                await db.execute(
+                    insert(OutboundMessage).returning(OutboundMessage.id, sort_by_parameter_order=True),
+                    messages,
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for recipient, message_id in zip(recipients, ids, strict=True):
+            recipient["message_id"] = message_id
+        await db.execute(insert(BroadcastRecipient), recipients)
+        return len(messages)

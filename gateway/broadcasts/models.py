@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db.base import Base, UTCDateTime, utcnow
+
+
+class Subscription(Base):
+    """A resident who wants the forum's notices for a commune."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("contact_id", "area_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[dict[str, Any]] = mapped_column(JSON)  # language -> text
+    place: Mapped[str] = mapped_column(String(160))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    agenda: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # language -> text
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Broadcast(Base):
+    """A notice (about a meeting, with RSVP), its reminder, or a plain announcement, to subscribers
+    of some areas. Expanded into outbox rows in batches by the worker."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_due", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # notice | reminder | announcement
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))  # a reminder's notice
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # language -> text (announcements)
+    french_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    asks_rsvp: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # scheduled -> expanding -> done; or paused, cancelled
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    cursor: Mapped[int] = mapped_column(Integer, default=0)  # last contact id expanded
+    created_by: Mapped[str] = mapped_column(String(160), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BroadcastArea(Base):
+    __tablename__ = "broadcast_areas"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+
+
+class BroadcastRecipient(Base):
+    """One person a broadcast went to: the unique key is what stops a second copy after a crash."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "contact_id"),
+        Index("ix_broadcast_recipients_open", "contact_id", "rsvp"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    language: Mapped[str] = mapped_column(String(8))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+    rsvp: Mapped[str | None] = mapped_column(String(8))  # yes | no
+    rsvp_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
