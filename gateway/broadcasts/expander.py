@@ -12,8 +12,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from gateway.areas.directory import CachedDirectory
 from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
@@ -120,8 +121,11 @@ class BroadcastExpander:
                 .where(Subscription.area_id.in_(communes))
                 .group_by(Contact.id, Contact.language, Contact.phone_encrypted, Contact.phone_hash)
             )
+        already = aliased(BroadcastRecipient)
+        # The cursor keeps batches apart; this keeps anyone from a second copy whatever happens to it.
+        not_yet = ~exists().where(already.broadcast_id == broadcast.id, already.contact_id == Contact.id)
         rows = await db.execute(
-            query.where(Contact.id > broadcast.cursor, Contact.opted_out_at.is_(None))
+            query.where(Contact.id > broadcast.cursor, Contact.opted_out_at.is_(None), not_yet)
             .order_by(Contact.id)
             .limit(self.batch)
         )

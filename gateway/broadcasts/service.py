@@ -198,16 +198,15 @@ async def dry_run(
     db: AsyncSession, directory: AreaDirectory, texts: BroadcastTexts, broadcast: Broadcast, gsm7: bool
 ) -> DryRun:
     communes = await audience_communes(db, directory, broadcast.id)
-    counts = dict(
-        (
-            await db.execute(
-                select(func.coalesce(Contact.language, "fr"), func.count(func.distinct(Contact.id)))
-                .join(Subscription, Subscription.contact_id == Contact.id)
-                .where(Subscription.area_id.in_(sorted(communes) or [-1]), Contact.opted_out_at.is_(None))
-                .group_by(func.coalesce(Contact.language, "fr"))
-            )
-        ).all()
+    counts: dict[str, int] = {}
+    rows = await db.execute(
+        select(Contact.language, func.count(func.distinct(Contact.id)))
+        .join(Subscription, Subscription.contact_id == Contact.id)
+        .where(Subscription.area_id.in_(sorted(communes) or [-1]), Contact.opted_out_at.is_(None))
+        .group_by(Contact.language)
     )
+    for language, count in rows:
+        counts[language or "fr"] = counts.get(language or "fr", 0) + count
     result = DryRun()
     for language in CODES:
         rendered = await texts.render(db, broadcast, language)
