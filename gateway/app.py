@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from gateway import __version__
+from gateway.api import broadcasts as api_broadcasts
 from gateway.api import committees as api_committees
 from gateway.api import health
 from gateway.api import reports as api_reports
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(at_sms.router)
     app.include_router(api_committees.router)
     app.include_router(api_reports.router)
+    app.include_router(api_broadcasts.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
