@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from gateway.api.params import Id
 from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.audit.service import record
@@ -83,7 +84,7 @@ async def contacts(
     principal: Organiser,
     gateway: GatewayDep,
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),
 ) -> list[dict[str, Any]]:
     """Contacts with their numbers masked; every read is in the audit log."""
     async with gateway.sessionmaker() as db, db.begin():
@@ -163,7 +164,7 @@ async def list_meetings(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
 class BroadcastIn(BaseModel):
     kind: Literal["notice", "announcement"]
     areas: list[Annotated[str, Field(min_length=1, max_length=160)]] = Field(min_length=1, max_length=200)
-    meeting_id: int | None = None
+    meeting_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     texts: Texts = Field(default_factory=dict)
     send_at: datetime | None = None
     french_fallback: bool = False
@@ -217,14 +218,14 @@ async def add_broadcast(body: BroadcastIn, principal: Organiser, gateway: Gatewa
 
 
 @router.get("/broadcasts/{broadcast_id}")
-async def get_broadcast(broadcast_id: int, _: Reader, gateway: GatewayDep) -> dict[str, Any]:
+async def get_broadcast(broadcast_id: Id, _: Reader, gateway: GatewayDep) -> dict[str, Any]:
     """The dry run (who would get what, in how many SMS parts) and the live counts."""
     return await _view(gateway, broadcast_id)
 
 
 @router.post("/broadcasts/{broadcast_id}/{action}")
 async def control_broadcast(
-    broadcast_id: int, action: Literal["pause", "resume", "cancel"], _: Organiser, gateway: GatewayDep
+    broadcast_id: Id, action: Literal["pause", "resume", "cancel"], _: Organiser, gateway: GatewayDep
 ) -> dict[str, Any]:
     moves = {
         "pause": (("scheduled", "expanding"), "paused"),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.api.params import Id
 from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
@@ -128,7 +129,7 @@ async def list_committees(principal: Reader, gateway: GatewayDep) -> list[Commit
 
 
 @router.get("/{committee_id}", response_model=CommitteeOut)
-async def get_committee(committee_id: int, principal: Reader, gateway: GatewayDep) -> CommitteeOut:
+async def get_committee(committee_id: Id, principal: Reader, gateway: GatewayDep) -> CommitteeOut:
     if principal.role == "committee" and principal.committee_id != committee_id:
         raise HTTPException(404, "no such committee")
     async with gateway.sessionmaker() as db:
@@ -154,7 +155,7 @@ async def add_committee(body: CommitteeIn, _: Organiser, gateway: GatewayDep) ->
 
 @router.post("/{committee_id}/members", response_model=MemberOut, status_code=201)
 async def add_committee_member(
-    committee_id: int, body: MemberIn, _: Organiser, gateway: GatewayDep
+    committee_id: Id, body: MemberIn, _: Organiser, gateway: GatewayDep
 ) -> MemberOut | JSONResponse:
     try:
         async with gateway.sessionmaker() as db, db.begin():
