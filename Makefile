@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ussd_load.py
 	$(BIN)/python benchmarks/outbox_dispatch.py
 	$(BIN)/python benchmarks/committee_summaries.py
+	$(BIN)/python benchmarks/broadcast_expansion.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
