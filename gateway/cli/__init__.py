@@ -13,6 +13,7 @@ from gateway.cli import (
     flows,
     i18n,
     outbox,
+    purge,
     reports,
     serve,
     simulate,
@@ -26,6 +27,7 @@ app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate)
 app.command("worker")(worker.worker)
 app.command("audit")(audit.audit)
+app.command("purge")(purge.purge)
 app.add_typer(db.app, name="db")
 app.add_typer(flows.app, name="flows")
 app.add_typer(reports.app, name="reports")
