@@ -24,6 +24,7 @@ from gateway.config import Settings
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
+from gateway.ops.metrics import BROADCAST_MESSAGES
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.service import sms_text
 
@@ -193,4 +194,5 @@ class BroadcastExpander:
         for recipient, message_id in zip(recipients, ids, strict=True):
             recipient["message_id"] = message_id
         await db.execute(insert(BroadcastRecipient), recipients)
+        BROADCAST_MESSAGES.labels(broadcast.kind).inc(len(messages))
         return len(messages)

@@ -26,6 +26,7 @@ from gateway.config import Settings
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
 from gateway.i18n.catalogs import Catalogs
+from gateway.ops.metrics import DIGESTS_SENT
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
@@ -159,6 +160,7 @@ class DigestScheduler:
                 )
                 .values(status="forwarded")
             )
+        DIGESTS_SENT.inc()
         committee.last_digest_until = end
         committee.next_digest_at = schedule.next_after(end)
         log.info("summary of %s: %d report(s), %d member(s)", committee.name, summary.total, len(members))

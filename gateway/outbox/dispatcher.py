@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from gateway.config import Settings
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
+from gateway.ops.metrics import PROVIDER_ERRORS, PROVIDER_SECONDS
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.provider import ProviderError, RecipientResult, SmsProvider
 from gateway.outbox.ratelimit import RateLimiter
@@ -183,9 +185,11 @@ class Dispatcher:
 
     async def _send(self, body: str, chunk: list[Claimed]) -> None:
         phones = [m.phone for m in chunk]
+        started = time.perf_counter()
         try:
             results = await self.provider.send(body, phones)
         except ProviderError as exc:
+            PROVIDER_ERRORS.labels(self.provider.name, "transient" if exc.transient else "permanent").inc()
             log.warning(
                 "provider %s request failed (%s): %s",
                 self.provider.name,
@@ -195,8 +199,10 @@ class Dispatcher:
             outcome = "transient" if exc.transient else "permanent"
             results = [RecipientResult(p, outcome, str(exc)[:64]) for p in phones]  # type: ignore[arg-type]
         except Exception as exc:  # a provider bug must not kill the dispatcher or lose messages
+            PROVIDER_ERRORS.labels(self.provider.name, "bug").inc()
             log.exception("provider %s raised", self.provider.name)
             results = [RecipientResult(p, "transient", type(exc).__name__) for p in phones]
+        PROVIDER_SECONDS.labels(self.provider.name).observe(time.perf_counter() - started)
         await self.record(chunk, results)
 
     async def record(self, chunk: list[Claimed], results: list[RecipientResult]) -> None:

@@ -26,13 +26,12 @@ class SessionEnded:
     network_code: str = ""
 
 
-async def record_session_end(db: AsyncSession, event: SessionEnded) -> bool:
-    """Returns False when the session was never seen (it failed before reaching us)."""
+async def record_session_end(db: AsyncSession, event: SessionEnded) -> UssdSession:
+    """The session's row; one is made for a session never seen (it failed before reaching us)."""
     result = await db.execute(
         select(UssdSession).where(UssdSession.session_id == event.session_id).with_for_update()
     )
     row = result.scalar_one_or_none()
-    known = row is not None
     if row is None:
         row = UssdSession(
             session_id=event.session_id,
@@ -55,4 +54,4 @@ async def record_session_end(db: AsyncSession, event: SessionEnded) -> bool:
     row.duration_ms = event.duration_ms
     row.cost = event.cost
     row.error_message = event.error_message
-    return known
+    return row

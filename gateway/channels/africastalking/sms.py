@@ -14,6 +14,7 @@ from gateway.channels.africastalking.statuses import DELIVERY_STATUSES, OPT_OUT_
 from gateway.channels.auth import require_callback_token
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
+from gateway.ops.metrics import CALLBACKS
 from gateway.outbox.delivery import DeliveryReport, record_delivery
 from gateway.security.phone import InvalidPhoneNumber, to_e164
 from gateway.sms.service import IncomingSms
@@ -34,7 +35,8 @@ class CallbackError(Exception):
         self.message = message
 
 
-def _error(exc: CallbackError) -> JSONResponse:
+def _error(exc: CallbackError, kind: str) -> JSONResponse:
+    CALLBACKS.labels(kind, "rejected").inc()
     return JSONResponse({"error": exc.message}, status_code=exc.status)
 
 
@@ -86,9 +88,10 @@ async def incoming_sms(request: Request, gateway: GatewayDep) -> JSONResponse:
             received_at=_date(form.get("date")),
         )
     except CallbackError as exc:
-        return _error(exc)
+        return _error(exc, "sms")
     async with gateway.sessionmaker() as db, db.begin():
         stored = await gateway.sms.receive(db, sms)
+    CALLBACKS.labels("sms", "stored" if stored else "duplicate").inc()
     return JSONResponse({"status": "stored" if stored else "duplicate"})
 
 
@@ -99,7 +102,7 @@ async def delivery_report(request: Request, gateway: GatewayDep) -> JSONResponse
         message_id = _required(form, "id", 128)
         status = _required(form, "status", 32)
     except CallbackError as exc:
-        return _error(exc)
+        return _error(exc, "delivery_report")
     reason = form.get("failureReason")
     reason_text = reason.strip()[:64] if isinstance(reason, str) and reason.strip() else None
     report = DeliveryReport(
@@ -111,6 +114,7 @@ async def delivery_report(request: Request, gateway: GatewayDep) -> JSONResponse
     )
     async with gateway.sessionmaker() as db, db.begin():
         known = await record_delivery(db, report)
+    CALLBACKS.labels("delivery_report", "recorded" if known else "unknown_message").inc()
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 
 
@@ -120,8 +124,9 @@ async def opt_out(request: Request, gateway: GatewayDep) -> JSONResponse:
         form = await _form(request)
         phone = _phone(form, "phoneNumber", gateway.settings.default_region)
     except CallbackError as exc:
-        return _error(exc)
+        return _error(exc, "opt_out")
     async with gateway.sessionmaker() as db, db.begin():
         contact = await get_or_create_contact(db, gateway.vault, phone)
         contact.opted_out_at = contact.opted_out_at or utcnow()
+    CALLBACKS.labels("opt_out", "ok").inc()
     return JSONResponse({"status": "opted out"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.datastructures import FormData
 
 from gateway.channels.auth import require_callback_token
+from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.ussd.events import END_STATUSES, SessionEnded, record_session_end
 from gateway.ussd.service import HopContext, UssdRequest
@@ -38,16 +40,19 @@ async def ussd_hop(request: Request, gateway: GatewayDep) -> PlainTextResponse:
         form = await request.form()
     except Exception:  # a body that is not a form at all
         log.warning("ussd: unreadable form body")
+        CALLBACKS.labels("ussd", "rejected").inc()
         return at_reply(gateway.apology(None), True)
     session_id = _field(form, "sessionId").strip()
     raw_phone = _field(form, "phoneNumber")
     if not session_id or not raw_phone:
         log.warning("ussd: missing sessionId or phoneNumber")
+        CALLBACKS.labels("ussd", "rejected").inc()
         return at_reply(gateway.apology(None), True)
     try:
         phone = to_e164(raw_phone, gateway.settings.default_region)
     except InvalidPhoneNumber:
         log.warning("ussd: unusable phoneNumber %s", mask(raw_phone))
+        CALLBACKS.labels("ussd", "rejected").inc()
         return at_reply(gateway.apology(None), True)
     ussd_request = UssdRequest(
         provider=PROVIDER,
@@ -57,13 +62,17 @@ async def ussd_hop(request: Request, gateway: GatewayDep) -> PlainTextResponse:
         service_code=_field(form, "serviceCode"),
         network_code=_field(form, "networkCode"),
     )
+    started = time.perf_counter()
     try:
         async with gateway.sessionmaker() as db, db.begin():
             reply = await gateway.ussd.handle(db, ussd_request, hop)
     except Exception:
         # Nothing of this hop is stored (the transaction rolled back); the caller hears why.
         log.exception("ussd hop failed session=%s screen=%s", session_id[-8:], hop.screen)
+        CALLBACKS.labels("ussd", "error").inc()
         return at_reply(gateway.apology(hop.language), True)
+    USSD_HOP_SECONDS.observe(time.perf_counter() - started)
+    CALLBACKS.labels("ussd", "end" if reply.end else "continue").inc()
     return at_reply(reply.text, reply.end)
 
 
@@ -91,7 +100,9 @@ async def ussd_event(request: Request, gateway: GatewayDep) -> PlainTextResponse
         network_code=_field(form, "networkCode"),
     )
     async with gateway.sessionmaker() as db, db.begin():
-        await record_session_end(db, event)
+        row = await record_session_end(db, event)
+    CALLBACKS.labels("ussd_event", "ok").inc()
+    USSD_SESSIONS_ENDED.labels(status, row.last_screen or "-").inc()
     return PlainTextResponse("OK")
 
 
