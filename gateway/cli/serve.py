@@ -9,12 +9,28 @@ from gateway.cli.common import ensure_schema, err, settings_or_exit
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, max=64, help="Uvicorn worker processes (PostgreSQL only)."),
 ) -> None:
     """Serve the callbacks and API (and, with SQLite, bring the database up to date first)."""
     settings = settings_or_exit()
+    if workers > 1 and settings.is_sqlite:
+        err("--workers needs PostgreSQL: SQLite has one writer")
+        raise typer.Exit(2)
     if settings.is_sqlite:
         ensure_schema(settings)
     from gateway.app import create_app
 
     err(f"gateway: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})")
+    if workers > 1:
+        # Each worker process builds its own app (and connection pool) from the same settings.
+        uvicorn.run(
+            "gateway.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
