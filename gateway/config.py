@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.
     dispatch_in_process: bool | None = None
 
+    # Flood control, per number: new USSD sessions and SMS per minute before we ask them to wait.
+    flood_ussd_sessions_per_min: int = Field(default=8, ge=1)
+    flood_sms_per_min: int = Field(default=10, ge=1)
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from gateway.api.params import Id
+from gateway.api.params import Clean, Id
 from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.audit.service import record
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["organisers"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
 Organiser = Annotated[Principal, Depends(require("organiser"))]
-Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[str, Field(max_length=1000)]]
+Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[Clean, Field(max_length=1000)]]
 
 
 def _plain(texts: Texts) -> dict[str, str]:
@@ -113,10 +113,10 @@ async def contacts(
 
 class MeetingIn(BaseModel):
     title: Texts = Field(min_length=1)
-    place: str = Field(min_length=1, max_length=160)
-    area: str | None = Field(default=None, max_length=160)
+    place: Clean = Field(min_length=1, max_length=160)
+    area: Clean | None = Field(default=None, max_length=160)
     starts_at: datetime
-    timezone: str = Field(default="Africa/Bamako", max_length=64)
+    timezone: Clean = Field(default="Africa/Bamako", max_length=64)
     agenda: Texts = Field(default_factory=dict)
 
 
@@ -163,7 +163,7 @@ async def list_meetings(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
 
 class BroadcastIn(BaseModel):
     kind: Literal["notice", "announcement"]
-    areas: list[Annotated[str, Field(min_length=1, max_length=160)]] = Field(min_length=1, max_length=200)
+    areas: list[Annotated[Clean, Field(min_length=1, max_length=160)]] = Field(min_length=1, max_length=200)
     meeting_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     texts: Texts = Field(default_factory=dict)
     send_at: datetime | None = None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.params import Id
+from gateway.api.params import Clean, Id
 from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
@@ -37,7 +37,7 @@ class MemberOut(BaseModel):
     id: int
     name: str
     role: str
-    phone: str = Field(description="Masked: enough to tell two numbers apart, not to call one.")
+    phone: Clean = Field(description="Masked: enough to tell two numbers apart, not to call one.")
     language: str
     summaries: bool
     alerts: bool
@@ -55,23 +55,23 @@ class CommitteeOut(BaseModel):
 
 
 class CommitteeIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    areas: list[Annotated[str, Field(min_length=1, max_length=160)]] = Field(
+    name: Clean = Field(min_length=1, max_length=120)
+    areas: list[Annotated[Clean, Field(min_length=1, max_length=160)]] = Field(
         min_length=1,
         max_length=200,
         description="Names; 'cercle:Kadiolo' or 'Kourouma, Kénédougou' if ambiguous.",
     )
-    schedule: str = Field(
+    schedule: Clean = Field(
         default="weekly mon 08:00", max_length=64, examples=["daily 08:00", "weekly mon 08:00"]
     )
-    timezone: str = Field(default="Africa/Bamako", max_length=64)
+    timezone: Clean = Field(default="Africa/Bamako", max_length=64)
 
 
 class MemberIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    phone: str = Field(min_length=3, max_length=32)
+    name: Clean = Field(min_length=1, max_length=120)
+    phone: Clean = Field(min_length=3, max_length=32)
     language: Literal["fr", "bm", "dyu", "mos"] = "fr"
-    role: str = Field(default="", max_length=64)
+    role: Clean = Field(default="", max_length=64)
     summaries: bool = True
     alerts: bool = True
 

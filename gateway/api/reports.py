@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.api.params import Clean
 from gateway.api.tokens import Principal, require
 from gateway.audit.service import record
 from gateway.committees.coverage import communes_under
@@ -63,7 +64,7 @@ class ReportOut(BaseModel):
 
 class StatusIn(BaseModel):
     status: Status
-    note: str | None = Field(default=None, max_length=500)
+    note: Clean | None = Field(default=None, max_length=500)
 
 
 class Filters:
@@ -73,7 +74,7 @@ class Filters:
         self,
         since: datetime | None = Query(None, description="ISO date-time (UTC if no zone)."),
         until: datetime | None = Query(None),
-        area: str | None = Query(
+        area: Clean | None = Query(
             None, max_length=160, description="Commune, cercle/province or region name."
         ),
         topic: Topic | None = Query(None),

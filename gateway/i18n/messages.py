@@ -50,6 +50,8 @@ CODE_MESSAGES: tuple[str, ...] = (
     "sms.rsvp.yes",
     "sms.rsvp.no",
     "sms.rsvp.none",
+    "ussd.flood",
+    "sms.flood",
 )
 
 

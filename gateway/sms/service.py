@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +52,9 @@ class SmsService:
         keywords: Keywords,
         notifier: CommitteeNotifier,
         followup_window_s: int,
+        flood_per_min: int = 10,
     ) -> None:
+        self.flood_per_min = flood_per_min
         self.notifier = notifier
         self.vault = vault
         self.outbox = outbox
@@ -76,6 +78,13 @@ class SmsService:
                 db.add(inbound)
         except IntegrityError:
             return None
+        recent = await self._recent(db, contact.id)
+        if recent > self.flood_per_min:
+            # Kept, but not acted on; the sender hears why once, then nothing until it calms down.
+            inbound.intent = "flood"
+            if recent == self.flood_per_min + 1:
+                await self._reply(db, sms.phone, contact, "sms.flood")
+            return inbound
         command = self.keywords.parse(sms.text)
         if contact.language is None:
             # The keyword's own language says most; otherwise guess from the words and the country.
@@ -84,6 +93,15 @@ class SmsService:
         inbound.intent = command.kind
         await self._act(db, sms, contact, command, inbound)
         return inbound
+
+    async def _recent(self, db: AsyncSession, contact_id: int) -> int:
+        since = utcnow() - timedelta(minutes=1)
+        result = await db.execute(
+            select(func.count()).where(
+                InboundMessage.contact_id == contact_id, InboundMessage.received_at >= since
+            )
+        )
+        return int(result.scalar_one())
 
     async def _act(
         self, db: AsyncSession, sms: IncomingSms, contact: Contact, command: Command, inbound: InboundMessage

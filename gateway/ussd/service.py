@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
-from gateway.ussd.render import fill
+from gateway.ussd.render import fill, finish
 from gateway.ussd.runtime import Caller, DatabaseRuntime
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ class UssdService:
         outbox: Outbox,
         notifier: CommitteeNotifier,
         resume_window_s: int,
+        flood_sessions_per_min: int = 8,
     ) -> None:
+        self.flood_sessions_per_min = flood_sessions_per_min
         self.notifier = notifier
         self.engine = engine
         self.vault = vault
@@ -87,6 +89,15 @@ class UssdService:
             return Reply(row.last_response, bool(row.ended_at), row.last_screen)
 
         directory = await self.directory.get(db)
+        if created and await self._flooding(db, phone_hash, row.id):
+            # One number dialling again and again must not crowd out everyone else.
+            tr = self.engine.catalogs.translator(self.engine.default_language)
+            contact = await find_contact(db, self.vault, request.phone)
+            if contact is not None and contact.language:
+                tr = self.engine.catalogs.translator(contact.language)
+            row.hops, row.ended_at, row.outcome, row.last_text = 1, utcnow(), "flood", request.text
+            row.last_response = finish(tr.gettext("ussd.flood"), tr.code, self.engine.limit)
+            return Reply(row.last_response, True, "flood")
         if created:
             caller = Caller.from_contact(request.phone, await find_contact(db, self.vault, request.phone))
             row.contact_id = caller.contact_id
@@ -200,6 +211,17 @@ class UssdService:
             assert existing is not None
             return existing
         return row
+
+    async def _flooding(self, db: AsyncSession, phone_hash: str, current_id: int) -> bool:
+        since = utcnow() - timedelta(minutes=1)
+        recent = await db.execute(
+            select(func.count()).where(
+                UssdSession.phone_hash == phone_hash,
+                UssdSession.started_at >= since,
+                UssdSession.id != current_id,
+            )
+        )
+        return int(recent.scalar_one()) >= self.flood_sessions_per_min
 
     async def _resumable(
         self, db: AsyncSession, phone_hash: str, current_id: int, only: int | None = None

@@ -60,6 +60,7 @@ async def test_organiser_creates_and_others_read(client: httpx.AsyncClient, gate
         ({"name": "X", "areas": ["Zégoua"], "schedule": "hourly"}, "schedule"),
         ({"name": "X", "areas": ["Zégoua"], "timezone": "Mars/Olympus"}, "timezone"),
         ({"name": "X" * 200, "areas": ["Zégoua"]}, "name"),
+        ({"name": "\x00", "areas": ["Zégoua"]}, "name"),
     ],
 )
 async def test_invalid_input_is_422_naming_the_field(

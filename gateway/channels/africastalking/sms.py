@@ -17,6 +17,7 @@ from gateway.db.base import utcnow
 from gateway.ops.metrics import CALLBACKS
 from gateway.outbox.delivery import DeliveryReport, record_delivery
 from gateway.security.phone import InvalidPhoneNumber, to_e164
+from gateway.security.text import strip_controls
 from gateway.sms.service import IncomingSms
 from gateway.wiring import Gateway, get_gateway
 
@@ -47,8 +48,15 @@ async def _form(request: Request) -> FormData:
         raise CallbackError(400, "body is not a form") from None
 
 
+def _optional(form: FormData, name: str, limit: int = 256) -> str:
+    value = form.get(name)
+    return strip_controls(value)[:limit] if isinstance(value, str) else ""
+
+
 def _required(form: FormData, name: str, limit: int = 256) -> str:
     value = form.get(name)
+    if isinstance(value, str):
+        value = strip_controls(value)
     if not isinstance(value, str) or not value.strip():
         raise CallbackError(400, f"field '{name}' required")
     if len(value) > limit:
@@ -84,7 +92,7 @@ async def incoming_sms(request: Request, gateway: GatewayDep) -> JSONResponse:
             external_id=_required(form, "id", 128),
             phone=_phone(form, "from", gateway.settings.default_region),
             text=_required(form, "text", MAX_TEXT),
-            to=str(form.get("to") or ""),
+            to=_optional(form, "to", 32),
             received_at=_date(form.get("date")),
         )
     except CallbackError as exc:
@@ -103,8 +111,7 @@ async def delivery_report(request: Request, gateway: GatewayDep) -> JSONResponse
         status = _required(form, "status", 32)
     except CallbackError as exc:
         return _error(exc, "delivery_report")
-    reason = form.get("failureReason")
-    reason_text = reason.strip()[:64] if isinstance(reason, str) and reason.strip() else None
+    reason_text = _optional(form, "failureReason", 64).strip() or None
     report = DeliveryReport(
         provider_message_id=message_id,
         provider_status=status,

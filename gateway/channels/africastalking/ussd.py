@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from gateway.channels.auth import require_callback_token
 from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
+from gateway.security.text import strip_controls
 from gateway.ussd.events import END_STATUSES, SessionEnded, record_session_end
 from gateway.ussd.service import HopContext, UssdRequest
 from gateway.wiring import Gateway, get_gateway
@@ -26,7 +27,7 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
+    return strip_controls(value[:MAX_FIELD]) if isinstance(value, str) else ""
 
 
 def at_reply(text: str, end: bool) -> PlainTextResponse:

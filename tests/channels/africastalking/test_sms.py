@@ -52,6 +52,8 @@ INCOMING_CASES = [
         "unknown number format", {**INCOMING, "from": "hello"}, 400, "field 'from' is not a phone number", 0
     ),
     Case("5,000 characters", {**INCOMING, "text": "x" * 5000}, 413, "field 'text' too long", 0),
+    Case("NUL and control characters", {**INCOMING, "text": "Vol\x00 de\x07 moto"}, 200, "stored"),
+    Case("only control characters", {**INCOMING, "text": "\x00\x01"}, 400, "field 'text' required", 0),
     Case("not a form", None, 400, "body is not a form", 0, body=b"\xff\xfe{"),
 ]
 

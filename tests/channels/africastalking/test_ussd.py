@@ -43,6 +43,7 @@ CASES = [
     Case("Burkina number", {**FIRST_HOP, "phoneNumber": "+22670000001"}),
     Case("5,000 characters of text", {**FIRST_HOP, "text": "x" * 5000}),
     Case("emoji in the first hop", {**FIRST_HOP, "text": "😀"}, contains=["Choix non valide."]),
+    Case("NUL in the text", {**FIRST_HOP, "text": "1\x00"}),
     Case("not a form body", body=b"\xff\xfe{garbage", starts="END "),
     Case("empty body", body=b"", starts="END "),
 ]
