@@ -28,6 +28,7 @@ from gateway.reports.export import (
 )
 from gateway.reports.models import Report
 from gateway.reports.reference import parse_reference
+from gateway.reports.service import Status, Topic
 from gateway.reports.status import StatusError, change_status
 from gateway.wiring import Gateway, get_gateway
 
@@ -35,15 +36,6 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
 Mover = Annotated[Principal, Depends(require("organiser", "committee"))]
-Topic = Literal[
-    "security_incident",
-    "community_conflict",
-    "cross_border_trade",
-    "movement_documents",
-    "checkpoint_harassment",
-    "other",
-]
-Status = Literal["new", "forwarded", "acknowledged", "in_progress", "closed"]
 Language = Literal["fr", "bm", "dyu", "mos"]
 
 
@@ -210,12 +202,17 @@ async def _one(db: AsyncSession, gateway: Gateway, principal: Principal, referen
     return report
 
 
+async def _row(db: AsyncSession, report: Report) -> dict[str, Any]:
+    query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
+    [row] = [r async for r in iter_report_rows(db, query)]
+    return row
+
+
 @router.get("/{reference}", response_model=ReportOut)
 async def get_report(reference: str, principal: Reader, gateway: GatewayDep) -> dict[str, Any]:
     async with gateway.sessionmaker() as db, db.begin():
         report = await _one(db, gateway, principal, reference)
-        query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
-        [row] = [r async for r in iter_report_rows(db, query)]
+        row = await _row(db, report)
         record(
             db,
             actor=principal.name,
@@ -240,8 +237,7 @@ async def move_report(
         except StatusError as exc:
             return JSONResponse({"error": str(exc), "field": "note" if "note" in str(exc) else "status"}, 422)
         await db.flush()
-        query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
-        [row] = [r async for r in iter_report_rows(db, query)]
+        row = await _row(db, report)
         record(
             db,
             actor=principal.name,

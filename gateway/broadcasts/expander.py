@@ -24,6 +24,7 @@ from gateway.config import Settings
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
+from gateway.ops.loop import repeat
 from gateway.ops.metrics import BROADCAST_MESSAGES
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.service import sms_text
@@ -46,17 +47,7 @@ class BroadcastExpander:
         self.batch = settings.broadcast_batch_size
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                created = await self.expand_once()
-            except Exception:
-                log.exception("broadcast expansion failed; retrying")
-                created = 0
-            if not created:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.dispatch_poll_s)
-                except TimeoutError:
-                    pass
+        await repeat("broadcast expansion", self.expand_once, stop, self.settings.dispatch_poll_s)
 
     async def expand_all(self, now: datetime | None = None) -> int:
         total = 0

@@ -26,6 +26,7 @@ from gateway.config import Settings
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
 from gateway.i18n.catalogs import Catalogs
+from gateway.ops.loop import repeat
 from gateway.ops.metrics import DIGESTS_SENT
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report
@@ -52,15 +53,11 @@ class DigestScheduler:
         self.settings = settings
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("digest pass failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.digest_poll_s)
-            except TimeoutError:
-                pass
+        await repeat("digest pass", self._pass, stop, self.settings.digest_poll_s)
+
+    async def _pass(self) -> int:
+        await self.run_due()
+        return 0  # whatever was due is done: wait for the next poll
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Summarise every committee whose time has come; returns how many were summarised."""

@@ -31,6 +31,7 @@ from gateway.config import Settings
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
+from gateway.ops.loop import repeat
 from gateway.ops.metrics import PROVIDER_ERRORS, PROVIDER_SECONDS
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.provider import ProviderError, RecipientResult, SmsProvider
@@ -71,17 +72,7 @@ class Dispatcher:
         """Dispatch until `stop` is set; then hand back what this worker claimed but did not send."""
         log.info("dispatcher %s started (provider %s)", self.worker_id, self.provider.name)
         try:
-            while not stop.is_set():
-                try:
-                    sent = await self.dispatch_once()
-                except Exception:
-                    log.exception("dispatcher pass failed; retrying")
-                    sent = 0
-                if not sent:
-                    try:
-                        await asyncio.wait_for(stop.wait(), timeout=self.settings.dispatch_poll_s)
-                    except TimeoutError:
-                        pass
+            await repeat("dispatcher pass", self.dispatch_once, stop, self.settings.dispatch_poll_s)
         finally:
             await self.release_own_claims()
             log.info("dispatcher %s stopped", self.worker_id)

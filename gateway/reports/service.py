@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,16 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.reports.models import Report
 from gateway.reports.reference import new_reference
 
-TOPICS = (
+Topic = Literal[
     "security_incident",
     "community_conflict",
     "cross_border_trade",
     "movement_documents",
     "checkpoint_harassment",
     "other",
-)
-URGENCIES = ("urgent", "serious", "information")
-STATUSES = ("new", "forwarded", "acknowledged", "in_progress", "closed")
+]
+Urgency = Literal["urgent", "serious", "information"]
+Status = Literal["new", "forwarded", "acknowledged", "in_progress", "closed"]
+TOPICS: tuple[str, ...] = get_args(Topic)
+URGENCIES: tuple[str, ...] = get_args(Urgency)
+STATUSES: tuple[str, ...] = get_args(Status)
 CHANNELS = ("ussd", "sms")
 
 
