@@ -4,7 +4,7 @@ import json
 
 import typer
 
-from gateway.cli.common import run, settings_or_exit
+from gateway.cli.common import database, run, settings_or_exit
 
 
 def audit(
@@ -15,38 +15,33 @@ def audit(
     from sqlalchemy import select
 
     from gateway.audit.models import AuditEvent
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _audit() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db:
-                rows = (
-                    await db.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
-                ).scalars()
-                for row in rows:
-                    if as_json:
-                        print(
-                            json.dumps(
-                                {
-                                    "at": row.at.isoformat(),
-                                    "actor": row.actor,
-                                    "role": row.role,
-                                    "action": row.action,
-                                    "detail": row.detail,
-                                    "rows": row.rows,
-                                },
-                                ensure_ascii=False,
-                            )
+        async with database(settings) as sessions, sessions() as db:
+            rows = (
+                await db.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+            ).scalars()
+            for row in rows:
+                if as_json:
+                    print(
+                        json.dumps(
+                            {
+                                "at": row.at.isoformat(),
+                                "actor": row.actor,
+                                "role": row.role,
+                                "action": row.action,
+                                "detail": row.detail,
+                                "rows": row.rows,
+                            },
+                            ensure_ascii=False,
                         )
-                    else:
-                        print(
-                            f"{row.at:%Y-%m-%d %H:%M:%S} {row.role:<10} {row.actor:<24} {row.action:<15} "
-                            f"{row.rows:>6} rows  {row.detail}"
-                        )
-        finally:
-            await engine.dispose()
+                    )
+                else:
+                    print(
+                        f"{row.at:%Y-%m-%d %H:%M:%S} {row.role:<10} {row.actor:<24} {row.action:<15} "
+                        f"{row.rows:>6} rows  {row.detail}"
+                    )
 
     run(_audit)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli.common import err, run, settings_or_exit
+from gateway.cli.common import database, err, run, settings_or_exit
 
 app = typer.Typer(no_args_is_help=True, help="Follow-up committees and their members.")
 
@@ -19,14 +19,12 @@ def add(
     """Register a committee, the areas it covers (any mix, across the border) and its summary schedule."""
     from gateway.committees.schedule import ScheduleError
     from gateway.committees.service import CommitteeError, create_committee
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _add() -> None:
-        engine = create_engine(settings)
         try:
-            async with create_sessionmaker(engine)() as db, db.begin():
+            async with database(settings) as sessions, sessions() as db, db.begin():
                 committee = await create_committee(db, name, areas, schedule, timezone)
                 err(
                     f"committee {committee.name!r}: first summary due {committee.next_digest_at:%Y-%m-%d %H:%M} UTC"
@@ -34,8 +32,6 @@ def add(
         except (CommitteeError, ScheduleError) as exc:
             err(str(exc))
             raise typer.Exit(2) from None
-        finally:
-            await engine.dispose()
 
     run(_add)
 
@@ -85,56 +81,51 @@ def list_committees() -> None:
 
     from gateway.areas.models import Area
     from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _list() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db:
-                for committee in (await db.execute(select(Committee).order_by(Committee.name))).scalars():
-                    areas = (
-                        (
-                            await db.execute(
-                                select(Area.name)
-                                .join(CommitteeArea, CommitteeArea.area_id == Area.id)
-                                .where(CommitteeArea.committee_id == committee.id)
-                                .order_by(Area.name)
-                            )
+        async with database(settings) as sessions, sessions() as db:
+            for committee in (await db.execute(select(Committee).order_by(Committee.name))).scalars():
+                areas = (
+                    (
+                        await db.execute(
+                            select(Area.name)
+                            .join(CommitteeArea, CommitteeArea.area_id == Area.id)
+                            .where(CommitteeArea.committee_id == committee.id)
+                            .order_by(Area.name)
                         )
-                        .scalars()
-                        .all()
                     )
-                    members = (
-                        (
-                            await db.execute(
-                                select(CommitteeMember)
-                                .where(CommitteeMember.committee_id == committee.id)
-                                .order_by(CommitteeMember.name)
-                            )
+                    .scalars()
+                    .all()
+                )
+                members = (
+                    (
+                        await db.execute(
+                            select(CommitteeMember)
+                            .where(CommitteeMember.committee_id == committee.id)
+                            .order_by(CommitteeMember.name)
                         )
-                        .scalars()
-                        .all()
                     )
-                    print(
-                        f"{committee.name} [{committee.schedule} {committee.timezone}; next "
-                        f"{committee.next_digest_at:%Y-%m-%d %H:%M} UTC] areas: {', '.join(areas)}"
-                    )
-                    for m in members:
-                        wants = (
-                            "+".join(
-                                w
-                                for w, on in (
-                                    ("summaries", m.receives_summaries),
-                                    ("alerts", m.receives_alerts),
-                                )
-                                if on
+                    .scalars()
+                    .all()
+                )
+                print(
+                    f"{committee.name} [{committee.schedule} {committee.timezone}; next "
+                    f"{committee.next_digest_at:%Y-%m-%d %H:%M} UTC] areas: {', '.join(areas)}"
+                )
+                for m in members:
+                    wants = (
+                        "+".join(
+                            w
+                            for w, on in (
+                                ("summaries", m.receives_summaries),
+                                ("alerts", m.receives_alerts),
                             )
-                            or "nothing"
+                            if on
                         )
-                        print(f"    {m.name} ({m.role or '-'}, {m.language}, {wants})")
-        finally:
-            await engine.dispose()
+                        or "nothing"
+                    )
+                    print(f"    {m.name} ({m.role or '-'}, {m.language}, {wants})")
 
     run(_list)

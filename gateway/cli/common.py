@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import typer
 
 from gateway.config import Settings, SettingsError, load_settings
+from gateway.db.engine import SessionMaker
 from gateway.logging import configure_logging
 
 T = TypeVar("T")
@@ -38,6 +40,18 @@ def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
         return await coro_factory()
 
     return asyncio.run(_main())
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[SessionMaker]:
+    """Sessions on the configured database for one command; the engine is closed afterwards."""
+    from gateway.db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(settings)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 def ensure_schema(settings: Settings) -> None:

@@ -4,7 +4,7 @@ import json
 
 import typer
 
-from gateway.cli.common import err, run, settings_or_exit
+from gateway.cli.common import database, err, run, settings_or_exit
 
 app = typer.Typer(no_args_is_help=True, help="Outgoing SMS: where each one stands.")
 
@@ -16,7 +16,6 @@ def list_messages(
     as_json: bool = typer.Option(False, "--json", help="JSON lines for programs."),
 ) -> None:
     """Newest messages first, with status, provider id, cost and failure reason (numbers never shown)."""
-    from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.outbox.models import STATUSES
     from gateway.outbox.queries import counts_by_status
     from gateway.outbox.queries import list_messages as query
@@ -27,13 +26,9 @@ def list_messages(
     settings = settings_or_exit(secret=False)
 
     async def _list() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db:
-                rows = await query(db, status, limit)
-                counts = await counts_by_status(db)
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as db:
+            rows = await query(db, status, limit)
+            counts = await counts_by_status(db)
         for row in rows:
             if as_json:
                 record = {
@@ -58,7 +53,6 @@ def resend(
     all_failed: bool = typer.Option(False, "--all-failed", help="Every failed message."),
 ) -> None:
     """Put failed messages back in the queue for a new round of attempts."""
-    from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.outbox.queries import requeue_failed
 
     if not ids and not all_failed:
@@ -67,12 +61,8 @@ def resend(
     settings = settings_or_exit(secret=False)
 
     async def _resend() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db, db.begin():
-                count = await requeue_failed(db, None if all_failed else ids)
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as db, db.begin():
+            count = await requeue_failed(db, None if all_failed else ids)
         err(f"requeued {count} failed message(s)")
 
     run(_resend)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli.common import err, run, settings_or_exit
+from gateway.cli.common import database, err, run, settings_or_exit
 
 
 def purge(
@@ -13,7 +13,6 @@ def purge(
 ) -> None:
     """Erase report texts, message bodies and phone links older than the age given; keep the counts."""
     from gateway.db.base import utcnow
-    from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.ops.purge import parse_age
     from gateway.ops.purge import purge as do_purge
 
@@ -27,12 +26,8 @@ def purge(
         raise typer.Exit(1)
 
     async def _purge() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db, db.begin():
-                result = await do_purge(db, cutoff)
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as db, db.begin():
+            result = await do_purge(db, cutoff)
         err(
             f"purged: {result.reports} report text(s), {result.inbound} incoming and {result.outbound} outgoing "
             f"SMS, {result.sessions} USSD session(s)"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli.common import err, run, settings_or_exit
+from gateway.cli.common import database, err, run, settings_or_exit
 
 app = typer.Typer(no_args_is_help=True, help="Admin API tokens.")
 
@@ -18,21 +18,17 @@ def create(
     """Create a token and print it once (only its hash is stored)."""
     from gateway.api.tokens import create_token
     from gateway.committees.service import CommitteeError, committee_by_name
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _create() -> None:
-        engine = create_engine(settings)
         try:
-            async with create_sessionmaker(engine)() as db, db.begin():
+            async with database(settings) as sessions, sessions() as db, db.begin():
                 committee_id = (await committee_by_name(db, committee)).id if committee else None
                 token = await create_token(db, name, role, committee_id)
         except (CommitteeError, ValueError) as exc:
             err(str(exc))
             raise typer.Exit(2) from None
-        finally:
-            await engine.dispose()
         print(token)
         err(f"{role} token for {name!r}: keep it safe, it is not shown again")
 
@@ -46,21 +42,16 @@ def revoke(token_id: int = typer.Argument(..., help="The token's id (gateway tok
 
     from gateway.api.models import ApiToken
     from gateway.db.base import utcnow
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _revoke() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db, db.begin():
-                result = await db.execute(
-                    update(ApiToken)
-                    .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow())
-                )
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as db, db.begin():
+            result = await db.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
         if not getattr(result, "rowcount", 0):
             err(f"no active token with id {token_id}")
             raise typer.Exit(2)
@@ -75,20 +66,13 @@ def list_tokens() -> None:
     from sqlalchemy import select
 
     from gateway.api.models import ApiToken
-    from gateway.db.engine import create_engine, create_sessionmaker
 
     settings = settings_or_exit(secret=False)
 
     async def _list() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as db:
-                for row in (await db.execute(select(ApiToken).order_by(ApiToken.id))).scalars():
-                    state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-                    print(
-                        f"{row.id:>4} {row.role:<10} {row.name} ({state}, created {row.created_at:%Y-%m-%d})"
-                    )
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as db:
+            for row in (await db.execute(select(ApiToken).order_by(ApiToken.id))).scalars():
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                print(f"{row.id:>4} {row.role:<10} {row.name} ({state}, created {row.created_at:%Y-%m-%d})")
 
     run(_list)

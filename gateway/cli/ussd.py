@@ -4,7 +4,7 @@ import json
 
 import typer
 
-from gateway.cli.common import run, settings_or_exit
+from gateway.cli.common import database, run, settings_or_exit
 
 app = typer.Typer(no_args_is_help=True, help="USSD sessions.")
 
@@ -12,18 +12,13 @@ app = typer.Typer(no_args_is_help=True, help="USSD sessions.")
 @app.command("stats")
 def stats(as_json: bool = typer.Option(False, "--json", help="JSON lines for programs.")) -> None:
     """Sessions per language and last screen, with our outcome and the provider's end status."""
-    from gateway.db.engine import create_engine, create_sessionmaker
     from gateway.ussd.stats import drop_off
 
     settings = settings_or_exit(secret=False)
 
     async def _stats() -> None:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                rows = await drop_off(session)
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions, sessions() as session:
+            rows = await drop_off(session)
         if not as_json:
             print(f"{'lang':<5} {'last screen':<24} {'outcome':<10} {'AT status':<11} sessions")
         for row in rows:
