@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -30,6 +31,12 @@ from tests.fakes.at_server import FakeAfricasTalking, Faults
 from tests.helpers import MakeCommittee, MakeReport, UssdCaller, empty_tables
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
+
+# In CI the property tests run the same examples every time: a failure there is reproducible, and a
+# green run does not depend on luck. Locally they keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

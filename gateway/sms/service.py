@@ -87,8 +87,10 @@ class SmsService:
             return inbound
         command = self.keywords.parse(sms.text)
         if contact.language is None:
-            # The keyword's own language says most; otherwise guess from the words and the country.
-            contact.language = command.language or detect_language(sms.text, sms.phone)
+            # The keyword's own language says most; otherwise guess from the words and the country,
+            # but only from words: a reference such as R-BE6M says nothing (and "be" is Manding).
+            words = command.kind in ("text", "report")
+            contact.language = command.language or (detect_language(sms.text, sms.phone) if words else None)
         inbound.language = contact.language
         inbound.intent = command.kind
         await self._act(db, sms, contact, command, inbound)

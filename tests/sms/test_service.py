@@ -149,8 +149,10 @@ async def test_status_by_reference(client: httpx.AsyncClient, gateway: Gateway) 
     [report] = await reports(gateway)
     await text(client, "+22376000009", report.reference.lower())  # anyone holding the reference
     await text(client, "+22376000009", "R-ZZZZ")
+    await text(client, "+22376000010", "R-BE6M")  # letters that read as Manding words decide nothing
     await text(client, "+22376000009", "Renard")  # reads like R-ENARD; no such report, so a report
-    answer, unknown, receipt = (m.body for m in (await replies(gateway))[1:])
+    answer, unknown, unknown_be, receipt = (m.body for m in (await replies(gateway))[1:])
+    assert unknown_be == expected(gateway, "fr", "sms.status.unknown", reference="R-BE6M")
     first, renard = await reports(gateway)
     assert answer == expected(
         gateway,
