@@ -649,6 +649,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="load generator: raw HTTP/1.1 keep-alive streams (default, light) or one httpx.AsyncClient",
     )
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes for the gateway (more than 1 needs PostgreSQL)",
+    )
+    parser.add_argument(
         "--think-ms",
         type=float,
         default=0.0,
@@ -691,7 +697,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "GATEWAY_LOG_LEVEL": "WARNING",
             }
         )
-        gateway_argv = [str(gateway_executable()), "serve", "--host", HOST, "--port", str(gateway_port)]
+        gateway_argv = [
+            str(gateway_executable()),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(gateway_port),
+            "--workers",
+            str(args.api_workers),
+        ]
         (workdir / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
         bare_argv = [sys.executable, str(workdir / "bare_app.py"), HOST, str(bare_port)]
         servers.append(start("gateway", gateway_argv, env, workdir, gateway_port))
