@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from gateway.api.deps import GatewayDep, Organiser, Reader
 from gateway.api.params import Clean, Id
-from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.audit.service import record
 from gateway.broadcasts.models import Broadcast, Meeting, Subscription
@@ -24,12 +24,9 @@ from gateway.broadcasts.service import (
 )
 from gateway.contacts.models import Contact
 from gateway.security.phone import mask
-from gateway.wiring import Gateway, get_gateway
+from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1", tags=["organisers"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
-Organiser = Annotated[Principal, Depends(require("organiser"))]
 Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[Clean, Field(max_length=1000)]]
 
 

@@ -5,25 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.api.deps import GatewayDep, Organiser, Reader
 from gateway.api.params import Clean, Id
-from gateway.api.tokens import Principal, require
 from gateway.areas.models import Area
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.committees.schedule import ScheduleError
 from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee
 from gateway.security.phone import mask
-from gateway.wiring import Gateway, get_gateway
+from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/committees", tags=["committees"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
-Organiser = Annotated[Principal, Depends(require("organiser"))]
 
 
 class AreaOut(BaseModel):

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.api.deps import GatewayDep, Mover, Reader
 from gateway.api.params import Clean
-from gateway.api.tokens import Principal, require
+from gateway.api.tokens import Principal
 from gateway.audit.service import record
 from gateway.committees.coverage import communes_under
 from gateway.committees.models import CommitteeArea
@@ -30,12 +31,9 @@ from gateway.reports.models import Report
 from gateway.reports.reference import parse_reference
 from gateway.reports.service import Status, Topic
 from gateway.reports.status import StatusError, change_status
-from gateway.wiring import Gateway, get_gateway
+from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
-Mover = Annotated[Principal, Depends(require("organiser", "committee"))]
 Language = Literal["fr", "bm", "dyu", "mos"]
 
 
@@ -140,7 +138,7 @@ async def list_reports(
 ) -> list[dict[str, Any]]:
     async with gateway.sessionmaker() as db, db.begin():
         where = await filters.resolve(db, gateway, principal, limit, offset)
-        rows = [row async for row in iter_report_rows(db, report_rows_query(where=where))]
+        rows = [row async for row in iter_report_rows(db, report_rows_query(where))]
         record(
             db,
             actor=principal.name,
@@ -162,7 +160,7 @@ async def export_reports(
     async with gateway.sessionmaker() as db, db.begin():
         where = await filters.resolve(db, gateway, principal)
         count = (
-            await db.execute(select(func.count()).select_from(report_rows_query(where=where).subquery()))
+            await db.execute(select(func.count()).select_from(report_rows_query(where).subquery()))
         ).scalar_one()
         record(
             db,
@@ -177,7 +175,7 @@ async def export_reports(
         async with gateway.sessionmaker() as db:
             if format == "csv":
                 yield csv_header()
-            async for row in iter_report_rows(db, report_rows_query(where=where)):
+            async for row in iter_report_rows(db, report_rows_query(where)):
                 yield csv_line(row) if format == "csv" else jsonl_line(row)
 
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
@@ -203,7 +201,7 @@ async def _one(db: AsyncSession, gateway: Gateway, principal: Principal, referen
 
 
 async def _row(db: AsyncSession, report: Report) -> dict[str, Any]:
-    query = report_rows_query(where=ReportFilter()).where(Report.id == report.id)
+    query = report_rows_query(ReportFilter()).where(Report.id == report.id)
     [row] = [r async for r in iter_report_rows(db, query)]
     return row
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.broadcasts.models import Broadcast, Meeting
 from gateway.i18n.catalogs import Catalogs
-from gateway.i18n.dates import CLDR, _own, day_month
+from gateway.i18n.dates import CLDR, day_month, own_locale_data
 from gateway.ussd.render import fill
 
 
@@ -19,7 +19,7 @@ def clock(moment: datetime, language: str, locales_dir: Path) -> str:
     """09:30 (Babel, fr and bm) or the project's pattern for dyu and mos."""
     if language in CLDR:
         return str(format_time(moment, "HH:mm", locale=CLDR[language]))
-    pattern = str(_own(locales_dir, language).get("time") or "{hour:02d}h{minute:02d}")
+    pattern = str(own_locale_data(locales_dir, language).get("time") or "{hour:02d}h{minute:02d}")
     return pattern.format(hour=moment.hour, minute=moment.minute)
 
 

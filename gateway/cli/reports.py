@@ -47,14 +47,21 @@ def _topic(value: str | None) -> str | None:
 
 async def _write(out: IO[str], fmt: str, since: datetime | None, topic: str | None, limit: int | None) -> int:
     from gateway.db.engine import create_engine, create_sessionmaker
-    from gateway.reports.export import csv_header, csv_line, iter_report_rows, jsonl_line, report_rows_query
+    from gateway.reports.export import (
+        ReportFilter,
+        csv_header,
+        csv_line,
+        iter_report_rows,
+        jsonl_line,
+        report_rows_query,
+    )
 
     settings = settings_or_exit(secret=False)
     engine = create_engine(settings)
     count = 0
     try:
         async with create_sessionmaker(engine)() as session:
-            query = report_rows_query(since, topic, limit)
+            query = report_rows_query(ReportFilter(since=since, topic=topic, limit=limit))
             if fmt == "csv":
                 out.write(csv_header())
             if fmt == "json":

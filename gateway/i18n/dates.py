@@ -15,7 +15,7 @@ CLDR = {"fr": "fr", "bm": "bm"}
 
 
 @lru_cache(maxsize=8)
-def _own(locales_dir: Path, language: str) -> dict[str, Any]:
+def own_locale_data(locales_dir: Path, language: str) -> dict[str, Any]:
     path = locales_dir / language / "locale.yaml"
     if not path.exists():
         return {}
@@ -27,7 +27,7 @@ def day_month(day: date, language: str, locales_dir: Path) -> str:
     """14 août / 14 uti (Babel); 14/08 or, once a reviewer supplies month names, 14 <name>."""
     if language in CLDR:
         return str(format_date(day, "d MMMM", locale=CLDR[language]))
-    data = _own(locales_dir, language)
+    data = own_locale_data(locales_dir, language)
     months = data.get("months")
     if isinstance(months, list) and len(months) == 12:
         return f"{day.day} {months[day.month - 1]}"

@@ -45,14 +45,7 @@ class ReportFilter:
     offset: int = 0
 
 
-def report_rows_query(
-    since: datetime | None = None,
-    topic: str | None = None,
-    limit: int | None = None,
-    *,
-    where: ReportFilter | None = None,
-) -> Select:
-    where = where or ReportFilter(since=since, topic=topic, limit=limit)
+def report_rows_query(where: ReportFilter) -> Select:
     commune, province = aliased(Area), aliased(Area)
     query = (
         select(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
+from gateway.api.deps import GatewayDep
 from gateway.channels.africastalking.statuses import DELIVERY_STATUSES, OPT_OUT_REASONS
 from gateway.channels.auth import require_callback_token
 from gateway.contacts.service import get_or_create_contact
@@ -19,14 +19,12 @@ from gateway.outbox.delivery import DeliveryReport, record_delivery
 from gateway.security.phone import InvalidPhoneNumber, to_e164
 from gateway.security.text import strip_controls
 from gateway.sms.service import IncomingSms
-from gateway.wiring import Gateway, get_gateway
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(require_callback_token)])
 PROVIDER = "africastalking"
 # A concatenated SMS is at most 255 parts; 1,600 characters is more than any phone here sends.
 MAX_TEXT = 1600
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 class CallbackError(Exception):

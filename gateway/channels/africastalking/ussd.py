@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import FormData
 
+from gateway.api.deps import GatewayDep
 from gateway.channels.auth import require_callback_token
 from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.security.text import strip_controls
 from gateway.ussd.events import END_STATUSES, SessionEnded, record_session_end
 from gateway.ussd.service import HopContext, UssdRequest
-from gateway.wiring import Gateway, get_gateway
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(require_callback_token)])
 PROVIDER = "africastalking"
 MAX_FIELD = 2000
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 def _field(form: FormData, name: str) -> str:
