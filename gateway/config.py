@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     broadcast_batch_size: int = Field(default=1000, ge=1, le=20000)
     # Places with fewer reports than this are grouped in summaries, so none points to one person.
     digest_min_place_reports: int = Field(default=3, ge=1)
+    # On SIGTERM: how long in-flight HTTP requests and provider requests may take to finish
+    # before the process stops anyway (claims it still holds then come back after the lease).
+    shutdown_grace_s: float = Field(default=20.0, ge=1, le=600)
     # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.
     dispatch_in_process: bool | None = None
 

@@ -20,6 +20,10 @@ def serve(
         ensure_schema(settings)
     from gateway.app import create_app
 
+    # On SIGTERM uvicorn stops accepting, lets requests in flight finish (up to the grace
+    # period), then runs the app's shutdown, where an in-process dispatcher hands back its claims.
+    grace = round(settings.shutdown_grace_s)
+
     err(f"gateway: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})")
     if workers > 1:
         # Each worker process builds its own app (and connection pool) from the same settings.
@@ -31,6 +35,14 @@ def serve(
             workers=workers,
             log_config=None,
             proxy_headers=True,
+            timeout_graceful_shutdown=grace,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=grace,
+    )

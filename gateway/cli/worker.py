@@ -19,9 +19,23 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         err(f"gateway worker: dispatching with the {gateway.provider.name} provider; Ctrl-C stops")
+        work = asyncio.create_task(gateway.background(stop))
+        stopping = asyncio.create_task(stop.wait())
         try:
-            await gateway.background(stop)
+            await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                err("gateway worker: stopping; finishing the provider requests in flight")
+                await asyncio.wait({work}, timeout=settings.shutdown_grace_s)
+            if not work.done():
+                # Past the grace period. The dispatcher still hands back its claims on the way
+                # out; a provider request it abandons may be sent again, as after a crash.
+                err(f"gateway worker: still busy after {settings.shutdown_grace_s:g} s; cancelling")
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+            else:
+                work.result()  # a worker that died on its own exits non-zero
         finally:
+            stopping.cancel()
             await gateway.close()
 
     run(_work)

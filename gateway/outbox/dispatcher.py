@@ -67,15 +67,18 @@ class Dispatcher:
         self.limiter = RateLimiter(settings.sms_rate_per_s)
         self.claim_size = max(settings.sms_batch_size * 5, 100)
         self._last_release = 0.0
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until `stop` is set; then hand back what this worker claimed but did not send."""
+        """Dispatch until `stop` is set. Requests already with the provider are finished and
+        recorded; what this worker claimed but had not sent goes straight back to the queue."""
         log.info("dispatcher %s started (provider %s)", self.worker_id, self.provider.name)
+        self._stop = stop
         try:
             await repeat("dispatcher pass", self.dispatch_once, stop, self.settings.dispatch_poll_s)
         finally:
-            await self.release_own_claims()
-            log.info("dispatcher %s stopped", self.worker_id)
+            released = await self.release_own_claims()
+            log.info("dispatcher %s stopped; %d claimed message(s) handed back", self.worker_id, released)
 
     async def dispatch_once(self) -> int:
         """One pass: claim what is due, send it, record it. Returns how many messages were handled."""
@@ -108,7 +111,13 @@ class Dispatcher:
         return len(claimed)
 
     async def _paced_send(self, body: str, chunk: list[Claimed]) -> None:
+        # Once stopping, nothing new goes to the provider: the chunk stays claimed and `run`
+        # hands it back, rather than a shutdown waiting for a whole rate-limited claim to drain.
+        if self._stop.is_set():
+            return
         await self.limiter.acquire(len(chunk))
+        if self._stop.is_set():
+            return
         await self._send(body, chunk)
 
     async def claim(self, limit: int) -> list[Claimed]:
@@ -275,12 +284,22 @@ class Dispatcher:
             log.warning("requeued %d message(s) claimed by a worker that stopped", released)
         return released
 
-    async def release_own_claims(self) -> None:
-        async with self.sessionmaker() as db, db.begin():
-            await db.execute(
-                update(OutboundMessage)
-                .where(OutboundMessage.status == "sending", OutboundMessage.claimed_by == self.worker_id)
-                .values(
-                    status="queued", claimed_at=None, claimed_by=None, attempts=OutboundMessage.attempts - 1
+    async def release_own_claims(self) -> int:
+        """This worker's claims back to the queue, the attempt not counted (it was never made)."""
+        try:
+            async with self.sessionmaker() as db, db.begin():
+                result = await db.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.status == "sending", OutboundMessage.claimed_by == self.worker_id)
+                    .values(
+                        status="queued",
+                        claimed_at=None,
+                        claimed_by=None,
+                        attempts=OutboundMessage.attempts - 1,
+                    )
                 )
-            )
+        except Exception:
+            # The database is unreachable at shutdown: the lease hands the claims back later.
+            log.exception("could not hand back the claims of %s; the lease will", self.worker_id)
+            return 0
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -20,7 +20,9 @@ from tests.fakes.at_server import FakeAfricasTalking
 GATEWAY = Path(sys.executable).parent / "gateway"
 
 
-def start_worker(gateway: Gateway, at: FakeAfricasTalking, name: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    gateway: Gateway, at: FakeAfricasTalking, name: str, **extra: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "GATEWAY_DATABASE_URL": gateway.settings.database_url,
@@ -35,6 +37,7 @@ def start_worker(gateway: Gateway, at: FakeAfricasTalking, name: str) -> subproc
         "GATEWAY_DISPATCH_LEASE_S": "10",
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_CALLBACK_TOKEN": "",
+        **{f"GATEWAY_{key.upper()}": value for key, value in extra.items()},
     }
     return subprocess.Popen(
         [str(GATEWAY), "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -47,6 +50,12 @@ async def enqueue(gateway: Gateway, count: int) -> list[str]:
         for i, number in enumerate(numbers):
             await gateway.outbox.enqueue(db, phone=number, text=f"Avis {i % 5}", language="fr", kind="notice")
     return numbers
+
+
+async def count(gateway: Gateway, status: str) -> int:
+    async with gateway.sessionmaker() as db:
+        found = await db.execute(select(func.count()).where(OutboundMessage.status == status))
+        return int(found.scalar_one())
 
 
 async def wait_until_sent(gateway: Gateway, count: int, seconds: float) -> int:
@@ -111,3 +120,28 @@ async def test_a_worker_killed_mid_dispatch_loses_nothing(gateway: Gateway, at: 
     # The only repeats allowed: requests the victim had in flight when it died, whose answers it
     # never recorded (at most 4 requests of 20 numbers).
     assert sum(1 for n in numbers if received[n] > 1) <= 4 * 20
+
+
+async def test_sigterm_finishes_the_request_in_flight_and_hands_back_the_rest(
+    gateway: Gateway, at: FakeAfricasTalking
+) -> None:
+    numbers = await enqueue(gateway, 100)
+    at.faults.slow, at.faults.slow_s = 1, 2.0
+    worker = start_worker(gateway, at, "w", sms_concurrency="1", sms_batch_size="20")
+    try:
+        while not await count(gateway, "sending"):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the first request (20 numbers) is with the provider
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(worker.wait, 15) == 0
+    finally:
+        stop([worker])
+    assert await count(gateway, "sent") == 20
+    assert await count(gateway, "sending") == 0  # no claim left to wait out the lease
+    async with gateway.sessionmaker() as db:
+        queued = (
+            await db.execute(select(OutboundMessage).where(OutboundMessage.status == "queued"))
+        ).scalars()
+        assert {(m.attempts, m.claimed_by) for m in queued} == {(0, None)}
+    received = [n for request in at.received for n in request.to if n in set(numbers)]
+    assert len(received) == len(set(received)) == 20
