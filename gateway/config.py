@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     flood_ussd_sessions_per_min: int = Field(default=8, ge=1)
     flood_sms_per_min: int = Field(default=10, ge=1)
 
+    # Where `serve --workers N` keeps the workers' metric files (emptied at start).
+    # None: a directory of its own under the system's temporary directory.
+    metrics_dir: Path | None = None
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

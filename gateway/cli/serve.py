@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import typer
 import uvicorn
 
@@ -26,7 +30,12 @@ def serve(
 
     err(f"gateway: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})")
     if workers > 1:
-        # Each worker process builds its own app (and connection pool) from the same settings.
+        # Each worker process builds its own app (and connection pool) from the same settings,
+        # and writes its metrics where every worker's /metrics reads them all.
+        from gateway.ops.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
+
+        directory = settings.metrics_dir or Path(tempfile.gettempdir()) / f"gateway-metrics-{port}"
+        os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))
         uvicorn.run(
             "gateway.app:create_app",
             factory=True,

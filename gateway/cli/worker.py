@@ -3,14 +3,28 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import typer
+
 from gateway.cli.common import err, run, settings_or_exit
 
 
-def worker() -> None:
-    """Send the outbox and the due committee summaries without serving HTTP; run as many as you like."""
+def worker(
+    metrics_port: int | None = typer.Option(
+        None, min=1, max=65535, help="Serve this worker's Prometheus metrics on this port."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address for --metrics-port."),
+) -> None:
+    """Send the outbox, the due committee summaries and notices; run as many as you like."""
     from gateway.wiring import Gateway
 
     settings = settings_or_exit()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from gateway.ops.metrics import REGISTRY
+
+        # Provider latency and errors are counted here, not in the API processes.
+        start_http_server(metrics_port, metrics_host, registry=REGISTRY)
 
     async def _work() -> None:
         gateway = Gateway.build(settings)

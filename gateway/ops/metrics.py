@@ -1,16 +1,24 @@
-"""Prometheus metrics. Counters and histograms live in each process; the outbox depth is read from
-the database at scrape time, so every process reports the same queue."""
+"""Prometheus metrics. Counters and histograms are kept per process; under `serve --workers N` they
+live in files in a shared directory (prometheus_client's multiprocess mode, switched on by
+`serve` before the workers start) and every scrape adds up all the workers. The outbox depth is
+read from the database at scrape time, so every process reports the same queue."""
 
 from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
+    values,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +43,6 @@ USSD_SESSIONS_ENDED = Counter(
     ["status", "last_screen"],
     registry=REGISTRY,
 )
-OUTBOX_DEPTH = Gauge("gateway_outbox_messages", "Outbox messages by status", ["status"], registry=REGISTRY)
 PROVIDER_SECONDS = Histogram(
     "gateway_provider_request_seconds",
     "SMS provider request latency",
@@ -52,12 +59,42 @@ BROADCAST_MESSAGES = Counter(
 )
 
 
+# prometheus_client picks file-backed values at import when PROMETHEUS_MULTIPROC_DIR is set.
+MULTIPROCESS = values.ValueClass is not values.MutexValue
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_multiprocess_dir(directory: Path) -> Path:
+    """An empty directory for the workers' metric files: counts of an earlier run must not add in."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return directory
+
+
+class _Snapshot:
+    """Metric families computed before the scrape (collect() cannot await the database)."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
 async def render(db: AsyncSession) -> tuple[bytes, str]:
     counts = dict(
         (
             await db.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status))
         ).all()
     )
+    depth = GaugeMetricFamily("gateway_outbox_messages", "Outbox messages by status", labels=["status"])
     for status in STATUSES:
-        OUTBOX_DEPTH.labels(status).set(counts.get(status, 0))
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        depth.add_metric([status], counts.get(status, 0))
+    registry = CollectorRegistry()
+    registry.register(_Snapshot([depth]))
+    if MULTIPROCESS:
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_Snapshot(REGISTRY.collect()))
+    return generate_latest(registry), CONTENT_TYPE_LATEST

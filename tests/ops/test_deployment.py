@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from gateway.cli import app
-from gateway.config import ROOT
+from gateway.config import ROOT, Settings
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -26,6 +26,11 @@ def test_services_and_their_order() -> None:
         assert services[name]["environment"]["GATEWAY_DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert services["api"]["healthcheck"]["test"]
     assert services["api"]["environment"]["GATEWAY_DISPATCH_IN_PROCESS"] == "false"
+    for name in ("api", "worker"):  # past the shutdown grace, or Docker's SIGKILL cuts it short
+        assert (
+            int(services[name]["stop_grace_period"].removesuffix("s"))
+            > Settings.model_fields["shutdown_grace_s"].default
+        )
 
 
 @pytest.mark.parametrize("service", ["migrate", "api", "worker"])

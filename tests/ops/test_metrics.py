@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
 from tests.helpers import UssdCaller
+from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
 
 
 def value(text: str, name: str) -> float:
@@ -57,3 +61,32 @@ async def test_metrics_move_with_traffic(
     assert grew('gateway_provider_request_seconds_count{provider="africastalking"}')
     assert value(after, 'gateway_outbox_messages{status="sent"}') == 1
     assert "+2237" not in after
+
+
+def post_and_scrape(base: str, messages: int, scrapes: int) -> list[str]:
+    # A new connection per request, so that the kernel spreads them over the workers.
+    for i in range(messages):
+        response = httpx.post(
+            f"{base}/callbacks/africastalking/sms",
+            data={"from": f"+2237601{i:04d}", "text": f"Vol de moto {i}", "id": f"mp{i}"},
+        )
+        assert response.status_code == 200
+    return [httpx.get(f"{base}/metrics").text for _ in range(scrapes)]
+
+
+async def test_every_worker_of_serve_reports_the_whole_pool(gateway: Gateway, tmp_path: Path) -> None:
+    if gateway.settings.is_sqlite:
+        pytest.skip("serve --workers needs PostgreSQL")
+    port = free_port()
+    directory = tmp_path / "metrics"
+    env = gateway_env(gateway, metrics_dir=str(directory), dispatch_in_process="false")
+    server = start(["serve", "--port", str(port), "--workers", "2"], env)
+    try:
+        await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/readyz", server)
+        scrapes = await asyncio.to_thread(post_and_scrape, f"http://127.0.0.1:{port}", 20, 8)
+    finally:
+        stop([server])
+    assert len({f.stem.rsplit("_", 1)[1] for f in directory.glob("*.db")}) >= 2  # both workers wrote
+    for text in scrapes:  # whichever worker answers the scrape
+        assert value(text, 'gateway_callbacks_total{kind="sms",outcome="stored"}') == 20
+        assert value(text, 'gateway_outbox_messages{status="queued"}') == 20  # one receipt each

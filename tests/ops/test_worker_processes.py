@@ -3,45 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 
-from gateway.config import ROOT
 from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
-
-GATEWAY = Path(sys.executable).parent / "gateway"
+from tests.ops.processes import free_port, gateway_env, start, stop
+from tests.ops.test_metrics import value
 
 
 def start_worker(
-    gateway: Gateway, at: FakeAfricasTalking, name: str, **extra: str
+    gateway: Gateway, at: FakeAfricasTalking, *args: str, **settings: str
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GATEWAY_DATABASE_URL": gateway.settings.database_url,
-        "GATEWAY_SECRET_KEY": gateway.settings.secret_key or "",
-        "GATEWAY_PROVIDER": "africastalking",
-        "GATEWAY_AT_API_KEY": at.api_key,
-        "GATEWAY_AT_API_URL": at.base_url,
-        "GATEWAY_SMS_RATE_PER_S": "0",
-        "GATEWAY_SMS_BATCH_SIZE": "20",
-        "GATEWAY_SMS_CONCURRENCY": "4",
-        "GATEWAY_DISPATCH_POLL_S": "0.2",
-        "GATEWAY_DISPATCH_LEASE_S": "10",
-        "GATEWAY_LOG_LEVEL": "WARNING",
-        "GATEWAY_CALLBACK_TOKEN": "",
-        **{f"GATEWAY_{key.upper()}": value for key, value in extra.items()},
+    defaults = {
+        "provider": "africastalking",
+        "at_api_key": at.api_key,
+        "at_api_url": at.base_url,
+        "sms_rate_per_s": "0",
+        "sms_batch_size": "20",
+        "sms_concurrency": "4",
+        "dispatch_poll_s": "0.2",
+        "dispatch_lease_s": "10",
     }
-    return subprocess.Popen(
-        [str(GATEWAY), "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    env = gateway_env(gateway, **{**defaults, **settings})
+    return start(["worker", *args], env)
 
 
 async def enqueue(gateway: Gateway, count: int) -> list[str]:
@@ -71,35 +61,31 @@ async def wait_until_sent(gateway: Gateway, count: int, seconds: float) -> int:
     return int(sent)
 
 
-def stop(workers: list[subprocess.Popen[bytes]]) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-    for worker in workers:
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-
-
 async def test_three_workers_send_every_message_exactly_once(
     gateway: Gateway, at: FakeAfricasTalking
 ) -> None:
     numbers = await enqueue(gateway, 300)
-    workers = [start_worker(gateway, at, f"w{i}") for i in range(3)]
+    ports = [free_port() for _ in range(3)]
+    workers = [start_worker(gateway, at, "--metrics-port", str(port)) for port in ports]
     try:
         assert await wait_until_sent(gateway, 300, 60) == 300
+        scrapes = [(await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{p}/metrics")).text for p in ports]
     finally:
         stop(workers)
     received = Counter(n for request in at.received for n in request.to)
     assert sorted(received) == sorted(numbers)
     assert set(received.values()) == {1}
+    # Each worker counts its own provider requests; together they are every request AT had.
+    requests = sum(
+        value(s, 'gateway_provider_request_seconds_count{provider="africastalking"}') for s in scrapes
+    )
+    assert requests == len(at.received)
 
 
 async def test_a_worker_killed_mid_dispatch_loses_nothing(gateway: Gateway, at: FakeAfricasTalking) -> None:
     numbers = await enqueue(gateway, 100)
     at.faults.slow, at.faults.slow_s = 1, 3.0  # the first request hangs: the victim dies inside it
-    victim = start_worker(gateway, at, "victim")
+    victim = start_worker(gateway, at)
     for _ in range(100):
         async with gateway.sessionmaker() as db:
             claimed = (
@@ -110,7 +96,7 @@ async def test_a_worker_killed_mid_dispatch_loses_nothing(gateway: Gateway, at: 
         await asyncio.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
-    survivor = start_worker(gateway, at, "survivor")
+    survivor = start_worker(gateway, at)
     try:
         assert await wait_until_sent(gateway, 100, 60) == 100  # after the 10 s lease, the claims come back
     finally:
@@ -127,7 +113,7 @@ async def test_sigterm_finishes_the_request_in_flight_and_hands_back_the_rest(
 ) -> None:
     numbers = await enqueue(gateway, 100)
     at.faults.slow, at.faults.slow_s = 1, 2.0
-    worker = start_worker(gateway, at, "w", sms_concurrency="1", sms_batch_size="20")
+    worker = start_worker(gateway, at, sms_concurrency="1", sms_batch_size="20")
     try:
         while not await count(gateway, "sending"):
             await asyncio.sleep(0.05)
