@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from gateway import __version__
 from gateway.api import broadcasts as api_broadcasts
@@ -19,6 +21,7 @@ from gateway.api import reports as api_reports
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.config import Settings, get_settings
+from gateway.db.errors import database_unavailable
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,19 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(api_committees.router)
     app.include_router(api_reports.router)
     app.include_router(api_broadcasts.router)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    @app.exception_handler(OSError)
+    async def _storage_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database is unreachable (restarting, failed over, pool exhausted). Nothing of the
+        # request was committed; a 503 makes Africa's Talking send the callback again.
+        if not database_unavailable(exc):
+            raise exc  # a constraint or a bug, not an outage: a 500, and the log says which
+        log.error("storage unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse(
+            {"error": "storage unavailable; retry later"}, status_code=503, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,10 +2,11 @@
 
 Delivery guarantees:
 - A message is claimed (status `sending`, with a lease) in one transaction and its result recorded
-  in another, right after the provider answers. A process killed in between leaves the claim;
-  when the lease runs out the message is queued again. So nothing is lost; a message whose
-  provider request succeeded but whose result was not recorded before the kill is sent again
-  (the only case of a duplicate, and AT's answer cannot be had back).
+  in another, right after the provider answers; if the database is down then, recording is
+  retried for half the lease. A process killed in between leaves the claim; when the lease runs
+  out the message is queued again. So nothing is lost; a message whose provider request
+  succeeded but whose result was not recorded before the kill is sent again (the only case of a
+  duplicate, and AT's answer cannot be had back).
 - With PostgreSQL, claims use FOR UPDATE SKIP LOCKED: any number of workers share the queue
   without sending a message twice.
 - Transient failures are retried with exponential backoff and jitter up to `sms_max_attempts`;
@@ -31,6 +32,7 @@ from gateway.config import Settings
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
+from gateway.db.errors import database_unavailable
 from gateway.ops.loop import repeat
 from gateway.ops.metrics import PROVIDER_ERRORS, PROVIDER_SECONDS
 from gateway.outbox.models import OutboundMessage
@@ -203,7 +205,25 @@ class Dispatcher:
             log.exception("provider %s raised", self.provider.name)
             results = [RecipientResult(p, "transient", type(exc).__name__) for p in phones]
         PROVIDER_SECONDS.labels(self.provider.name).observe(time.perf_counter() - started)
-        await self.record(chunk, results)
+        await self._record_through_outage(chunk, results)
+
+    async def _record_through_outage(self, chunk: list[Claimed], results: list[RecipientResult]) -> None:
+        """The provider has answered: that answer must be recorded, or the lease would send these
+        messages again. So while the database is unreachable, keep trying, for half the lease
+        (after which another worker may take the claims back, and recording is moot)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.settings.dispatch_lease_s / 2
+        delay = 0.2
+        while True:
+            try:
+                await self.record(chunk, results)
+                return
+            except Exception as exc:
+                if not database_unavailable(exc) or loop.time() + delay > give_up_at:
+                    raise
+                log.warning("database unavailable; keeping %d provider answers to record", len(chunk))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def record(self, chunk: list[Claimed], results: list[RecipientResult]) -> None:
         by_phone: dict[str, list[RecipientResult]] = defaultdict(list)

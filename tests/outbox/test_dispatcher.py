@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
-from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.dispatcher import Claimed, Dispatcher
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.provider import RecipientResult
 from gateway.outbox.ratelimit import RateLimiter
@@ -317,3 +317,44 @@ async def test_rate_limiter_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> 
     await limiter.acquire(100)
     assert slept == pytest.approx([0.5, 1.0])
     await RateLimiter(rate=0).acquire(10_000)  # no limit
+
+
+async def test_an_answer_given_while_the_database_is_down_is_recorded_when_it_is_back(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    await enqueue(gateway, ("+22376000001", "a"), ("+22376000002", "a"))
+    dispatcher = make_dispatcher()
+    record = dispatcher.record
+    calls = 0
+
+    async def record_after_two_outages(chunk: list[Claimed], results: list[RecipientResult]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise OperationalError("UPDATE", {}, ConnectionRefusedError("database restarting"))
+        await record(chunk, results)
+
+    dispatcher.record = record_after_two_outages  # type: ignore[method-assign]
+    assert await dispatcher.dispatch_once() == 2
+    assert calls == 3
+    assert [m.status for m in await messages(gateway)] == ["sent", "sent"]
+    assert sorted(n for r in at.received for n in r.to if n.startswith("+2237600000")) == [
+        "+22376000001",
+        "+22376000002",
+    ]
+
+
+async def test_a_recording_bug_is_not_retried_as_an_outage(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    await enqueue(gateway, ("+22376000001", "a"))
+    dispatcher = make_dispatcher()
+
+    async def broken(chunk: list[Claimed], results: list[RecipientResult]) -> None:
+        raise ValueError("bug")
+
+    dispatcher.record = broken  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="bug"):
+        await dispatcher.dispatch_once()

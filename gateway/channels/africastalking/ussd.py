@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from gateway.api.deps import GatewayDep
 from gateway.channels.auth import require_callback_token
+from gateway.db.errors import database_unavailable
 from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.security.text import strip_controls
@@ -65,9 +66,12 @@ async def ussd_hop(request: Request, gateway: GatewayDep) -> PlainTextResponse:
     try:
         async with gateway.sessionmaker() as db, db.begin():
             reply = await gateway.ussd.handle(db, ussd_request, hop)
-    except Exception:
+    except Exception as exc:
         # Nothing of this hop is stored (the transaction rolled back); the caller hears why.
-        log.exception("ussd hop failed session=%s screen=%s", session_id[-8:], hop.screen)
+        if database_unavailable(exc):
+            log.error("ussd hop failed session=%s: database unavailable (%s)", session_id[-8:], exc)
+        else:
+            log.exception("ussd hop failed session=%s screen=%s", session_id[-8:], hop.screen)
         CALLBACKS.labels("ussd", "error").inc()
         return at_reply(gateway.apology(hop.language), True)
     USSD_HOP_SECONDS.observe(time.perf_counter() - started)

@@ -1,0 +1,201 @@
+"""PostgreSQL stopped hard and started again while callbacks keep arriving.
+
+The test runs its own PostgreSQL cluster (initdb in a temporary directory, from the PostgreSQL
+binaries of this machine): stopping the shared server would break every other user of it,
+the rest of this test run included. The cluster is stopped with `-m immediate`, as in a crash:
+no checkpoint, recovery at the next start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from gateway.app import create_app
+from gateway.channels.africastalking.sms_client import AfricasTalkingSms
+from gateway.config import load_settings
+from gateway.db.migrate import upgrade
+from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.models import OutboundMessage
+from gateway.reports.models import Report
+from gateway.sms.models import InboundMessage
+from gateway.wiring import Gateway
+from tests.fakes.at_server import FakeAfricasTalking
+from tests.helpers import UssdCaller
+from tests.ops.processes import free_port
+
+BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+
+
+@dataclass
+class Cluster:
+    bin: Path
+    root: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.root / "data"),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+
+    def crash(self) -> None:
+        self.run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    if not BINARIES:
+        pytest.skip("no PostgreSQL binaries on this machine")
+    root = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+    cluster = Cluster(BINARIES[-1].parent, root, free_port())
+    try:
+        cluster.run(
+            "initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"
+        )
+        cluster.start()
+        upgrade(cluster.url)
+        yield cluster
+    finally:
+        try:
+            cluster.crash()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def restartable(cluster: Cluster) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
+    settings = load_settings(
+        _env_file=None, database_url=cluster.url, callback_token=None, dispatch_in_process=False
+    )
+    gateway = Gateway.build(settings)
+    app = create_app(settings, gateway)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        yield gateway, client
+    await gateway.close()
+
+
+async def count(gateway: Gateway, query: object) -> int:
+    async with gateway.sessionmaker() as db:
+        return int((await db.execute(query)).scalar_one())  # type: ignore[call-overload]
+
+
+async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
+    cluster: Cluster, restartable: tuple[Gateway, httpx.AsyncClient], at: FakeAfricasTalking
+) -> None:
+    gateway, client = restartable
+    # A worker sends the receipts all along, through the crash.
+    settings = gateway.settings.model_copy(
+        update={"sms_rate_per_s": 0, "dispatch_poll_s": 0.1, "dispatch_lease_s": 10, "sms_batch_size": 20}
+    )
+    provider = AfricasTalkingSms("sandbox", at.api_key, at.base_url, None, timeout=(1.0, 1.5))
+    dispatcher = Dispatcher(gateway.sessionmaker, provider, gateway.vault, settings)
+    stop_dispatcher = asyncio.Event()
+    dispatching = asyncio.create_task(dispatcher.run(stop_dispatcher))
+    statuses: Counter[int] = Counter()
+    sent: list[str] = []
+    ussd: Counter[str] = Counter()
+    done = asyncio.Event()
+
+    async def texter(k: int) -> None:
+        """One phone after another reports by SMS; a refused callback is sent again, as AT does."""
+        i = 0
+        while not done.is_set():
+            message_id, phone = f"crash-{k}-{i}", f"+2237602{k}{i:03d}"
+            while True:
+                response = await client.post(
+                    "/callbacks/africastalking/sms",
+                    data={"id": message_id, "from": phone, "text": f"Vol de moto au marché {k}-{i}"},
+                )
+                statuses[response.status_code] += 1
+                if response.status_code == 200:
+                    break
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"]
+                await asyncio.sleep(0.2)
+            sent.append(message_id)
+            i += 1
+
+    async def dialler() -> None:
+        """Callers keep dialling: each gets the home menu or, while the database is down, the apology."""
+        i = 0
+        while not done.is_set():
+            screen = await UssdCaller(client, f"+22376030{i:03d}").dial()
+            ussd["menu" if screen.startswith("CON ") else "apology"] += 1
+            assert screen.startswith(("CON ", "END ")), screen
+            i += 1
+            await asyncio.sleep(0.05)
+
+    workers = [asyncio.create_task(texter(k)) for k in range(4)] + [asyncio.create_task(dialler())]
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(cluster.crash)
+    await asyncio.sleep(2.0)  # callbacks keep arriving while it is down
+    await asyncio.to_thread(cluster.start)
+    await asyncio.sleep(1.5)
+    done.set()
+    await asyncio.wait_for(asyncio.gather(*workers), 60)
+
+    assert statuses[503] > 0, "no callback arrived while the database was down"
+    assert set(statuses) <= {200, 503}  # never a 500
+    assert ussd["apology"] > 0
+    assert ussd["menu"] > 0
+    assert (await UssdCaller(client, "+22376039999").dial()).startswith("CON ")  # back to normal
+
+    # Every message AT was told "stored" is stored once, with its report and its receipt: nothing
+    # half-written by a transaction the crash cut off, nothing counted twice by a retried callback.
+    stored = await count(gateway, select(func.count()).select_from(InboundMessage))
+    assert stored == len(sent) == len(set(sent))
+    assert await count(gateway, select(func.count()).select_from(Report)) == len(sent)
+    receipts = select(func.count()).where(OutboundMessage.kind == "receipt")
+    assert await count(gateway, receipts) == len(sent)
+
+    # Every receipt reaches its reporter exactly once: an answer the provider gave while the
+    # database was down is held and recorded when it is back, not lost to a lease and re-sent.
+    sent_receipts = select(func.count()).where(
+        OutboundMessage.kind == "receipt", OutboundMessage.status == "sent"
+    )
+    for _ in range(300):
+        if await count(gateway, sent_receipts) == len(sent):
+            break
+        await asyncio.sleep(0.1)
+    stop_dispatcher.set()
+    await asyncio.wait_for(dispatching, 30)
+    assert await count(gateway, sent_receipts) == len(sent)
+    phones = Counter(n for request in at.received for n in request.to if n.startswith("+2237602"))
+    assert len(phones) == len(sent)
+    assert set(phones.values()) == {1}
