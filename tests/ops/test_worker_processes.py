@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
-from tests.ops.processes import free_port, gateway_env, start, stop
+from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
 from tests.ops.test_metrics import value
 
 
@@ -64,10 +64,12 @@ async def wait_until_sent(gateway: Gateway, count: int, seconds: float) -> int:
 async def test_three_workers_send_every_message_exactly_once(
     gateway: Gateway, at: FakeAfricasTalking
 ) -> None:
-    numbers = await enqueue(gateway, 300)
     ports = [free_port() for _ in range(3)]
     workers = [start_worker(gateway, at, "--metrics-port", str(port)) for port in ports]
     try:
+        for port, worker in zip(ports, workers, strict=True):
+            await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/metrics", worker)
+        numbers = await enqueue(gateway, 300)
         assert await wait_until_sent(gateway, 300, 60) == 300
         scrapes = [(await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{p}/metrics")).text for p in ports]
     finally:
