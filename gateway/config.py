@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     sms_batch_size: int = Field(default=100, ge=1, le=1000)
     # Provider requests in flight at once per worker: a slow provider must not set the pace.
     sms_concurrency: int = Field(default=4, ge=1, le=64)
-    sms_max_attempts: int = Field(default=6, ge=1, le=50)
+    # With the backoff below (10 s doubling, at most 30 min apart), 12 attempts ride out about
+    # two hours of provider outage before a message is marked failed.
+    sms_max_attempts: int = Field(default=12, ge=1, le=50)
     sms_retry_base_s: float = Field(default=10.0, gt=0)
     sms_followup_window_s: int = Field(default=1800, ge=0)
     dispatch_poll_s: float = Field(default=1.0, gt=0)

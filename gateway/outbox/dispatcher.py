@@ -41,6 +41,7 @@ from gateway.outbox.ratelimit import RateLimiter
 from gateway.security.keys import PhoneVault
 
 log = logging.getLogger(__name__)
+MAX_RETRY_DELAY_S = 1800
 
 
 @dataclass(frozen=True)
@@ -286,9 +287,10 @@ class Dispatcher:
         return values
 
     def backoff(self, attempts: int) -> timedelta:
-        # base, 2x, 4x … with ±25 % jitter so that a provider outage does not end in a stampede.
-        delay = self.settings.sms_retry_base_s * 2 ** max(attempts - 1, 0)
-        return timedelta(seconds=min(delay, 6 * 3600) * random.uniform(0.75, 1.25))
+        # base, 2x, 4x … at most MAX_RETRY_DELAY_S apart (an outage's end is noticed within half
+        # an hour), with ±25 % jitter so that a provider outage does not end in a stampede.
+        delay = self.settings.sms_retry_base_s * 2 ** min(max(attempts - 1, 0), 30)
+        return timedelta(seconds=min(delay, MAX_RETRY_DELAY_S) * random.uniform(0.75, 1.25))
 
     async def release_stale_claims(self) -> int:
         """Claims older than the lease belong to a dead worker: their messages go back to the queue."""

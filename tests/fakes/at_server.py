@@ -45,6 +45,7 @@ class Faults:
     slow_s: float = 15.0
     drops: int = 0  # close the connection without an answer
     number_codes: dict[str, int] = field(default_factory=dict)  # per-recipient statusCode
+    latency_s: float = 0.0  # every answer waits this long, as a real provider's would
 
 
 @dataclass
@@ -125,6 +126,8 @@ class FakeAfricasTalking:
                     return
                 if action == "slow":
                     await asyncio.sleep(self.faults.slow_s)
+                elif self.faults.latency_s:
+                    await asyncio.sleep(self.faults.latency_s)
                 if action == "error":
                     await _write(writer, 500, "text/plain", b"Internal Server Error")
                     continue
@@ -219,10 +222,16 @@ def received_summary(server: FakeAfricasTalking) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    """Run the fake on its own (benchmarks): prints its base URL, stops when stdin closes."""
+    """Run the fake on its own (benchmarks): prints its base URL, stops when stdin closes.
+    `--latency-ms N`: answer every request after N ms."""
+    import argparse
     import sys
 
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
     server = FakeAfricasTalking().start()
+    server.faults.latency_s = args.latency_ms / 1000
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
     sys.stdin.read()

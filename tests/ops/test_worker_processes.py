@@ -6,13 +6,20 @@ import asyncio
 import signal
 import subprocess
 from collections import Counter
+from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from gateway.broadcasts.models import Broadcast
+from gateway.committees.models import Committee, Digest
+from gateway.committees.service import NewMember
+from gateway.db.base import utcnow
 from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
+from tests.broadcasts.test_broadcasts import notice, subscribers
 from tests.fakes.at_server import FakeAfricasTalking
+from tests.helpers import MakeCommittee
 from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
 from tests.ops.test_metrics import value
 
@@ -61,22 +68,43 @@ async def wait_until_sent(gateway: Gateway, count: int, seconds: float) -> int:
     return int(sent)
 
 
+async def due_summaries_and_a_notice(gateway: Gateway, make_committee: MakeCommittee) -> list[str]:
+    """Four committees whose summary is due and a notice to 40 subscribers; returns their numbers."""
+    members = []
+    for i, province in enumerate(("Comoé", "Léraba", "Houet", "Kénédougou")):
+        pair = [NewMember(f"Membre {i}{j}", f"+226701{i}{j:04d}", "fr") for j in range(2)]
+        await make_committee(f"Comité {province}", [province], pair, "daily 08:00")
+        members += [m.phone for m in pair]
+    async with gateway.sessionmaker() as db, db.begin():
+        await db.execute(update(Committee).values(next_digest_at=utcnow() - timedelta(minutes=1)))
+    people = [(f"+2237620{i:04d}", "fr", ("Zégoua", "Niangoloko")[i % 2]) for i in range(40)]
+    await subscribers(gateway, people)
+    await notice(gateway, fallback=True)
+    return members + [phone for phone, _, _ in people]
+
+
 async def test_three_workers_send_every_message_exactly_once(
-    gateway: Gateway, at: FakeAfricasTalking
+    gateway: Gateway, at: FakeAfricasTalking, make_committee: MakeCommittee
 ) -> None:
+    # Due before the workers start, so all three race for them on their first pass.
+    others = await due_summaries_and_a_notice(gateway, make_committee)
     ports = [free_port() for _ in range(3)]
     workers = [start_worker(gateway, at, "--metrics-port", str(port)) for port in ports]
     try:
         for port, worker in zip(ports, workers, strict=True):
             await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/metrics", worker)
         numbers = await enqueue(gateway, 300)
-        assert await wait_until_sent(gateway, 300, 60) == 300
+        assert await wait_until_sent(gateway, 300 + len(others), 60) == 300 + len(others)
         scrapes = [(await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{p}/metrics")).text for p in ports]
     finally:
         stop(workers)
     received = Counter(n for request in at.received for n in request.to)
-    assert sorted(received) == sorted(numbers)
+    assert sorted(received) == sorted(numbers + others)
     assert set(received.values()) == {1}
+    async with gateway.sessionmaker() as db:
+        assert (await db.execute(select(func.count()).select_from(Digest))).scalar_one() == 4  # one each
+        notice_status = select(Broadcast.status).where(Broadcast.kind == "notice")
+        assert (await db.execute(notice_status)).scalars().all() == ["done"]
     # Each worker counts its own provider requests; together they are every request AT had.
     requests = sum(
         value(s, 'gateway_provider_request_seconds_count{provider="africastalking"}') for s in scrapes

@@ -297,9 +297,41 @@ async def test_run_stops_cleanly(
 
 def test_backoff_doubles_with_jitter(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
     dispatcher = make_dispatcher(sms_retry_base_s=10)
-    for attempts, base in ((1, 10), (2, 20), (3, 40), (6, 320)):
+    for attempts, base in ((1, 10), (2, 20), (3, 40), (6, 320), (9, 1800), (50, 1800)):
         seconds = dispatcher.backoff(attempts).total_seconds()
         assert 0.75 * base <= seconds <= 1.25 * base
+
+
+def test_the_default_retries_outlast_a_two_hour_outage(make_dispatcher: MakeDispatcher) -> None:
+    dispatcher = make_dispatcher(sms_rate_per_s=0)
+    settings = dispatcher.settings
+    shortest = sum(
+        0.75 * min(settings.sms_retry_base_s * 2 ** (n - 1), 1800)
+        for n in range(1, settings.sms_max_attempts)
+    )
+    assert shortest >= 1.5 * 3600  # even with every delay at its jittered minimum
+
+
+async def test_provider_down_for_an_hour_then_back_sends_everything_once(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    numbers = [f"+223760002{i:02d}" for i in range(30)]
+    await enqueue(gateway, *((n, "Avis") for n in numbers))
+    dispatcher = make_dispatcher(sms_batch_size=10)
+    outage_s = 0.0
+    at.faults.server_errors = 10**6  # every request answered 500
+    while outage_s < 3600:  # each pass: the time skipped to the next retry
+        await dispatcher.dispatch_once()
+        rows = await messages(gateway)
+        assert {m.status for m in rows} == {"queued"}
+        outage_s += min((m.next_attempt_at - utcnow()).total_seconds() for m in rows)
+        await make_due(gateway)
+    at.faults.server_errors = 0
+    await dispatcher.dispatch_once()
+    rows = await messages(gateway)
+    assert {m.status for m in rows} == {"sent"}
+    assert max(m.attempts for m in rows) < dispatcher.settings.sms_max_attempts
+    assert sorted(n for r in at.received for n in r.to if n in numbers) == numbers
 
 
 async def test_rate_limiter_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
