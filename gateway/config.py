@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     flood_ussd_sessions_per_min: int = Field(default=8, ge=1)
     flood_sms_per_min: int = Field(default=10, ge=1)
 
-    # Where `serve --workers N` keeps the workers' metric files (emptied at start).
+    # Where `serve --workers N` keeps the workers' metric files (the `*.db` of a run before are removed).
     # None: a directory of its own under the system's temporary directory.
     metrics_dir: Path | None = None
 

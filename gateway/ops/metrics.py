@@ -5,7 +5,6 @@ read from the database at scrape time, so every process reports the same queue."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,10 +64,11 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def prepare_multiprocess_dir(directory: Path) -> Path:
-    """An empty directory for the workers' metric files: counts of an earlier run must not add in."""
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    """The directory for the workers' metric files, without the files of an earlier run (their
+    counts must not add in). Only prometheus_client's own `*.db` files are removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
     return directory
 
 

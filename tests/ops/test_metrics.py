@@ -90,3 +90,13 @@ async def test_every_worker_of_serve_reports_the_whole_pool(gateway: Gateway, tm
     for text in scrapes:  # whichever worker answers the scrape
         assert value(text, 'gateway_callbacks_total{kind="sms",outcome="stored"}') == 20
         assert value(text, 'gateway_outbox_messages{status="queued"}') == 20  # one receipt each
+
+
+def test_the_metrics_directory_is_emptied_of_metric_files_only(tmp_path: Path) -> None:
+    from gateway.ops.metrics import prepare_multiprocess_dir
+
+    (tmp_path / "counter_123.db").write_bytes(b"old counts")
+    (tmp_path / "notes.txt").write_text("not ours")
+    assert prepare_multiprocess_dir(tmp_path) == tmp_path
+    assert [f.name for f in tmp_path.iterdir()] == ["notes.txt"]
+    assert prepare_multiprocess_dir(tmp_path / "new").is_dir()
