@@ -1,31 +1,18 @@
 """PostgreSQL stopped hard and started again while callbacks keep arriving.
 
-The test runs its own PostgreSQL cluster (initdb in a temporary directory, from the PostgreSQL
-binaries of this machine): stopping the shared server would break every other user of it,
-the rest of this test run included. The cluster is stopped with `-m immediate`, as in a crash:
-no checkpoint, recovery at the next start."""
+The test runs on its own PostgreSQL cluster (tests/ops/private_postgres.py): stopping the shared
+server would break every other user of it, the rest of this test run included. The cluster is
+stopped with `-m immediate`, as in a crash: no checkpoint, recovery at the next start."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from gateway.app import create_app
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms
-from gateway.config import load_settings
-from gateway.db.migrate import upgrade
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
@@ -33,81 +20,7 @@ from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
 from tests.helpers import UssdCaller
-from tests.ops.processes import free_port
-
-BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-
-
-@dataclass
-class Cluster:
-    bin: Path
-    root: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def run(self, tool: str, *args: str) -> None:
-        command = [str(self.bin / tool), *args]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self.run(
-            "pg_ctl",
-            "-D",
-            str(self.root / "data"),
-            "-l",
-            str(self.root / "log"),
-            "-o",
-            options,
-            "-w",
-            "start",
-        )
-
-    def crash(self) -> None:
-        self.run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    if not BINARIES:
-        pytest.skip("no PostgreSQL binaries on this machine")
-    root = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(root, user.pw_uid, user.pw_gid)
-    cluster = Cluster(BINARIES[-1].parent, root, free_port())
-    try:
-        cluster.run(
-            "initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"
-        )
-        cluster.start()
-        upgrade(cluster.url)
-        yield cluster
-    finally:
-        try:
-            cluster.crash()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-async def restartable(cluster: Cluster) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
-    settings = load_settings(
-        _env_file=None, database_url=cluster.url, callback_token=None, dispatch_in_process=False
-    )
-    gateway = Gateway.build(settings)
-    app = create_app(settings, gateway)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as client:
-        yield gateway, client
-    await gateway.close()
+from tests.ops.private_postgres import Cluster
 
 
 async def count(gateway: Gateway, query: object) -> int:
@@ -116,9 +29,9 @@ async def count(gateway: Gateway, query: object) -> int:
 
 
 async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
-    cluster: Cluster, restartable: tuple[Gateway, httpx.AsyncClient], at: FakeAfricasTalking
+    cluster: Cluster, private_gateway: tuple[Gateway, httpx.AsyncClient], at: FakeAfricasTalking
 ) -> None:
-    gateway, client = restartable
+    gateway, client = private_gateway
     # A worker sends the receipts all along, through the crash.
     settings = gateway.settings.model_copy(
         update={"sms_rate_per_s": 0, "dispatch_poll_s": 0.1, "dispatch_lease_s": 10, "sms_batch_size": 20}
