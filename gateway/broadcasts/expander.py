@@ -47,13 +47,27 @@ class BroadcastExpander:
         self.batch = settings.broadcast_batch_size
 
     async def run(self, stop: asyncio.Event) -> None:
-        await repeat("broadcast expansion", self.expand_once, stop, self.settings.dispatch_poll_s)
+        await repeat("broadcast expansion", self.expand_batch, stop, self.settings.dispatch_poll_s)
 
     async def expand_all(self, now: datetime | None = None) -> int:
         total = 0
-        while created := await self.expand_once(now):
+        while created := await self.expand_batch(now):
             total += created
         return total
+
+    async def expand_batch(self, now: datetime | None = None) -> int:
+        """One batch, then, on SQLite, a pause as long as the batch held the write lock.
+
+        SQLite has one writer, and its busy handler is not fair: an expander that takes the lock
+        again at once keeps every USSD hop and API call waiting until the whole notice is
+        expanded (measured: 6.6 s for 20,000 subscribers, every request blocked throughout).
+        Leaving the lock free half the time bounds their wait to about one batch."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        created = await self.expand_once(now)
+        if created and self.settings.is_sqlite:
+            await asyncio.sleep(min(loop.time() - started, 1.0))
+        return created
 
     async def expand_once(self, now: datetime | None = None) -> int:
         """One batch of one due broadcast; returns the messages it queued (0: nothing due)."""
