@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ class BroadcastExpander:
         self.directory = directory
         self.settings = settings
         self.batch = settings.broadcast_batch_size
+        self.pause: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def run(self, stop: asyncio.Event) -> None:
         await repeat("broadcast expansion", self.expand_batch, stop, self.settings.dispatch_poll_s)
@@ -66,7 +68,7 @@ class BroadcastExpander:
         started = loop.time()
         created = await self.expand_once(now)
         if created and self.settings.is_sqlite:
-            await asyncio.sleep(min(loop.time() - started, 1.0))
+            await self.pause(min(loop.time() - started, 1.0))
         return created
 
     async def expand_once(self, now: datetime | None = None) -> int:

@@ -269,3 +269,23 @@ async def test_meeting_in_the_past_is_refused(gateway: Gateway) -> None:
             )
         await db.rollback()
     assert raised.value.field == "starts_at"
+
+
+async def test_on_sqlite_the_expander_leaves_the_lock_free_between_batches(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(gateway.expander, "pause", pause)
+    await subscribers(gateway, [(f"+2237605{i:04d}", "fr", "Zégoua") for i in range(12)])
+    await notice(gateway, fallback=True)
+    monkeypatch.setattr(gateway.expander, "batch", 5)
+    assert await gateway.expander.expand_all() == 12
+    if gateway.settings.is_sqlite:
+        assert len(pauses) == 3  # one per batch, each as long as the batch held the lock
+        assert all(0 < p <= 1.0 for p in pauses)
+    else:
+        assert pauses == []  # PostgreSQL readers never wait for the writer
