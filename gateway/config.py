@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./gateway.db"
     db_pool_size: int = Field(default=5, ge=1, le=200)
+    # How long a request waits for a pooled connection before it gets a 503: under AT's 15 s
+    # USSD deadline, so the caller hears the apology rather than nothing.
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Not needed to check flows or catalogs; required by everything that touches phone numbers.
     secret_key: str | None = Field(default=None, min_length=32)
     callback_token: str | None = None

@@ -19,12 +19,20 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # is fair and wakes each at once; letting several connections wait on SQLite's busy
         # handler makes them sleep in growing steps (measured: several times slower at 50 callers).
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout_s,
         )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_s,
+        pool_pre_ping=True,
     )
 
 

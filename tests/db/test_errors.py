@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
+import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from gateway.app import create_app
+from gateway.config import Settings
 from gateway.db.errors import database_unavailable
+from gateway.wiring import Gateway
 
 
 class DriverError(Exception):
@@ -38,3 +44,32 @@ class DriverError(Exception):
 )
 def test_classification(exc: BaseException, unavailable: bool) -> None:
     assert database_unavailable(exc) is unavailable
+
+
+async def test_a_request_that_cannot_get_a_connection_gets_a_503(settings: Settings) -> None:
+    # SQLite: one pooled connection; PostgreSQL: one plus one overflow.
+    tight = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout_s": 0.2})
+    gateway = Gateway.build(tight)
+    app = create_app(tight, gateway)
+    try:
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+            ) as client,
+            gateway.db_engine.connect() as held,  # every pooled connection (and overflow) taken
+            gateway.db_engine.connect() if not tight.is_sqlite else contextlib.nullcontext() as _overflow,
+        ):
+            await held.execute(text("SELECT 1"))
+            response = await client.post(
+                "/callbacks/africastalking/sms", data={"id": "pool-1", "from": "+22376000001", "text": "Vol"}
+            )
+            assert response.status_code == 503
+            assert response.headers["retry-after"]
+            ussd = await client.post(
+                "/callbacks/africastalking/ussd",
+                data={"sessionId": "ATUid_pool", "phoneNumber": "+22376000001", "text": ""},
+            )
+            assert ussd.status_code == 200
+            assert ussd.text.startswith("END ")  # the apology, at once
+    finally:
+        await gateway.close()
