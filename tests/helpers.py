@@ -55,3 +55,9 @@ async def empty_tables(db: AsyncSession) -> None:
     for table in reversed(Base.metadata.sorted_tables):
         if table.name != "areas":
             await db.execute(table.delete())
+
+
+async def count(gateway: Any, query: Any) -> int:
+    """The integer a `select(func.count())…` query gives, in a session of its own."""
+    async with gateway.sessionmaker() as db:
+        return int((await db.execute(query)).scalar_one())

@@ -20,6 +20,7 @@ from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
+from tests.helpers import count
 from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
 
 Post = Callable[[str, dict[str, str]], Awaitable[httpx.Response]]
@@ -57,11 +58,6 @@ async def post(gateway: Gateway, tmp_path: Path) -> AsyncIterator[Post]:
         yield new_connection
     finally:
         stop([server])
-
-
-async def count(gateway: Gateway, query: object) -> int:
-    async with gateway.sessionmaker() as db:
-        return int((await db.execute(query)).scalar_one())  # type: ignore[call-overload]
 
 
 async def test_the_last_hop_sent_to_every_process_at_once_makes_one_report(

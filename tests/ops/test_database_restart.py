@@ -19,13 +19,8 @@ from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
-from tests.helpers import UssdCaller
+from tests.helpers import UssdCaller, count
 from tests.ops.private_postgres import Cluster
-
-
-async def count(gateway: Gateway, query: object) -> int:
-    async with gateway.sessionmaker() as db:
-        return int((await db.execute(query)).scalar_one())  # type: ignore[call-overload]
 
 
 async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(

@@ -1,4 +1,5 @@
-"""Real `gateway worker` processes racing for one outbox, and one killed with SIGKILL mid-dispatch."""
+"""Real `gateway worker` processes: three racing for one outbox, due summaries and a notice; one
+killed with SIGKILL mid-dispatch; one stopped with SIGTERM mid-request."""
 
 from __future__ import annotations
 
