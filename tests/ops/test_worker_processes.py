@@ -146,9 +146,8 @@ async def test_sigterm_finishes_the_request_in_flight_and_hands_back_the_rest(
     at.faults.slow, at.faults.slow_s = 1, 2.0
     worker = start_worker(gateway, at, sms_concurrency="1", sms_batch_size="20")
     try:
-        while not await count(gateway, "sending"):
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # the first request (20 numbers) is with the provider
+        while at.faults.slow:  # taken when the first request (20 numbers) reaches the provider
+            await asyncio.sleep(0.02)
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(worker.wait, 15) == 0
     finally:
