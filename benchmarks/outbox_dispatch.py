@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -35,13 +34,14 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select, update  # noqa: E402
 
+from benchmarks.ussd_load import cpu_seconds  # noqa: E402
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
 from gateway.db.base import utcnow  # noqa: E402
 from gateway.db.migrate import upgrade  # noqa: E402
 from gateway.outbox.models import OutboundMessage  # noqa: E402
 from gateway.wiring import Gateway  # noqa: E402
-from tests.ops.processes import GATEWAY, free_port  # noqa: E402
+from tests.ops.processes import GATEWAY, free_port, wait_ready  # noqa: E402
 
 NOTICE = {
     "fr": "Forum frontalier: réunion du comité de suivi samedi 9h à la mairie de Zégoua.",
@@ -153,8 +153,7 @@ async def dispatch_in_this_process(
 
 
 def proc_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(pid) or 0.0
 
 
 def machine_busy_s() -> tuple[float, float]:
@@ -198,13 +197,8 @@ async def dispatch_with_workers(
         for port in ports
     ]
     try:
-        for port in ports:  # each worker is up (its metrics answer) before the clock starts
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).close()
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.05)
+        for port, process in zip(ports, processes, strict=True):  # each worker up before the clock
+            wait_ready(f"http://127.0.0.1:{port}/metrics", process)
         await asyncio.sleep(1.0)  # past the metrics port: the wiring is built, the loop polling
         cpu_before = [proc_cpu_s(p.pid) for p in processes]
         fake_before, machine_before = proc_cpu_s(fake_pid), machine_busy_s()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -26,8 +27,13 @@ def serve(
 
     # On SIGTERM uvicorn stops accepting, lets requests in flight finish (up to the grace
     # period), then runs the app's shutdown, where an in-process dispatcher hands back its claims.
-    grace = round(settings.shutdown_grace_s)
-
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": round(settings.shutdown_grace_s),
+    }
     err(f"gateway: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})")
     if workers > 1:
         # Each worker process builds its own app (and connection pool) from the same settings,
@@ -36,22 +42,6 @@ def serve(
 
         directory = settings.metrics_dir or Path(tempfile.gettempdir()) / f"gateway-metrics-{port}"
         os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))
-        uvicorn.run(
-            "gateway.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=None,
-            proxy_headers=True,
-            timeout_graceful_shutdown=grace,
-        )
+        uvicorn.run("gateway.app:create_app", factory=True, workers=workers, **options)
         return
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=grace,
-    )
+    uvicorn.run(create_app(settings), **options)

@@ -24,15 +24,17 @@ from tests.ops.private_postgres import Cluster
 
 
 async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
-    cluster: Cluster, private_gateway: tuple[Gateway, httpx.AsyncClient], at: FakeAfricasTalking
+    cluster: Cluster,
+    private_gateway: tuple[Gateway, httpx.AsyncClient],
+    at: FakeAfricasTalking,
+    at_provider: AfricasTalkingSms,
 ) -> None:
     gateway, client = private_gateway
     # A worker sends the receipts all along, through the crash.
     settings = gateway.settings.model_copy(
         update={"sms_rate_per_s": 0, "dispatch_poll_s": 0.1, "dispatch_lease_s": 10, "sms_batch_size": 20}
     )
-    provider = AfricasTalkingSms("sandbox", at.api_key, at.base_url, None, timeout=(1.0, 1.5))
-    dispatcher = Dispatcher(gateway.sessionmaker, provider, gateway.vault, settings)
+    dispatcher = Dispatcher(gateway.sessionmaker, at_provider, gateway.vault, settings)
     stop_dispatcher = asyncio.Event()
     dispatching = asyncio.create_task(dispatcher.run(stop_dispatcher))
     statuses: Counter[int] = Counter()
