@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Not needed to check flows or catalogs; required by everything that touches phone numbers.
     secret_key: str | None = Field(default=None, min_length=32)
+    # Key rotation: the keys GATEWAY_SECRET_KEY replaces, comma-separated. They still decrypt and
+    # find what was stored under them until `gateway keys rotate` has moved everything over.
+    previous_secret_keys: str = ""
     callback_token: str | None = None
     provider: Literal["log", "africastalking"] = "log"
     at_username: str = "sandbox"
@@ -72,6 +75,17 @@ class Settings(BaseSettings):
     # Where `serve --workers N` keeps the workers' metric files (the `*.db` of a run before are removed).
     # None: a directory of its own under the system's temporary directory.
     metrics_dir: Path | None = None
+
+    # Request bodies larger than these are refused with 413 before authentication or parsing.
+    max_callback_body_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    max_api_body_bytes: int = Field(default=1_048_576, ge=4096, le=64 * 1_048_576)
+    # Report exports read the database a page at a time, never holding a connection while a
+    # client reads; at most this many run at once in a process (more get a 429).
+    export_concurrency: int = Field(default=2, ge=1, le=32)
+    # When set, GET /metrics needs `Authorization: Bearer <this>`.
+    metrics_token: str | None = None
+    # A reporter hears about their report on real changes of state, at most this often a day.
+    reporter_notices_per_day: int = Field(default=3, ge=1, le=50)
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
