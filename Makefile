@@ -3,14 +3,37 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pip-compile lives in a venv of its own: the tool that writes the pins never mixes with what it pins.
+LOCK_VENV := .venv-lock
+PIP_TOOLS := pip-tools==7.6.2
+# Extra options for `make lock`, e.g. LOCK_ARGS=--upgrade or LOCK_ARGS='--upgrade-package fastapi';
+# without them the versions already pinned are kept and only what pyproject.toml changed moves.
+LOCK_ARGS ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
+	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test lint unit check-flows bench clean dev-key
+.PHONY: run test lint unit check-flows bench clean dev-key lock
 
-$(STAMP): pyproject.toml
+# Exactly the hash-checked files of the lock, so what runs here and in CI is what the image deploys;
+# the project goes in editable without choosing dependencies of its own. `pip check` stops a
+# pyproject.toml that gained a dependency the lock lacks (then: `make lock`).
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $(STAMP)
+
+# The runtime lock is for the image; the dev lock is constrained by it, so the versions CI tests
+# are the image's. Run after changing dependencies in pyproject.toml, and commit both files.
+# pip-compile resolves environment markers for the interpreter it runs on: the image's, 3.11.
+lock:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "make lock needs Python 3.11, the image's: make lock PYTHON=python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet '$(PIP_TOOLS)'
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
 
 # A development secret key is generated once into .env (git-ignored) so phone numbers in
 # the embedded database stay decryptable between runs. An existing key is never replaced.
@@ -43,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/broadcast_expansion.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import sys
 import tempfile
 import time
@@ -106,7 +107,7 @@ async def build(gateway: Gateway, reports: int, rng: random.Random) -> None:
 
 async def bench(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
     settings = load_settings(
-        _env_file=None, secret_key="benchmark-key-" + "x" * 40, database_url=database_url, log_level="WARNING"
+        _env_file=None, secret_key=secrets.token_urlsafe(48), database_url=database_url, log_level="WARNING"
     )
     gateway = Gateway.build(settings)
     rng = random.Random(20261124)

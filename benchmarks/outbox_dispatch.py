@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def fake_stats(base_url: str) -> dict[str, int]:
 async def bench(args: argparse.Namespace, base_url: str, database_url: str, fake_pid: int) -> dict[str, Any]:
     settings = load_settings(
         _env_file=None,
-        secret_key="benchmark-key-" + "x" * 40,
+        secret_key=secrets.token_urlsafe(48),
         database_url=database_url,
         sms_rate_per_s=args.rate,
         sms_batch_size=args.recipients_per_request,

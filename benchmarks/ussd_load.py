@@ -66,7 +66,7 @@ REFERENCE = re.compile(r"\bR-[0-9A-Z]{4,8}\b")
 # French, report a problem, security incident, Mali, Sikasso cercle, first commune, urgent,
 # <description>, not anonymous, no meeting notices, send.
 def answers(number: int) -> list[str]:
-    return ["1", "1", "1", "1", "3", "1", "1", f"Test de charge: incident numero {number}", "2", "2", "1"]
+    return ["1", "1", "1", "1", "3", "1", "1", f"Test de charge: incident numero {number}", "3", "2", "1"]
 
 
 HOPS_PER_SESSION = len(answers(0)) + 1  # the first hop sends no answer

@@ -6,11 +6,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.security.strength import RULE, key_weakness
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES: tuple[str, ...] = ("fr", "bm", "dyu", "mos")
+# A guessable callback token is no better than none: `serve` refuses shorter ones.
+MIN_CALLBACK_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -24,7 +28,8 @@ class Settings(BaseSettings):
     # USSD deadline, so the caller hears the apology rather than nothing.
     db_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Not needed to check flows or catalogs; required by everything that touches phone numbers.
-    secret_key: str | None = Field(default=None, min_length=32)
+    # Checked for strength (security/strength.py) wherever it is set.
+    secret_key: str | None = None
     # Key rotation: the keys GATEWAY_SECRET_KEY replaces, comma-separated. They still decrypt and
     # find what was stored under them until `gateway keys rotate` has moved everything over.
     previous_secret_keys: str = ""
@@ -102,6 +107,35 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret_key(cls, value: str | None) -> str | None:
+        # A weak key is refused even for commands that do not use it: better at the first start
+        # than after numbers were stored under it.
+        if value is not None and (weakness := key_weakness(value)):
+            raise ValueError(f"too weak ({weakness}): {RULE}")
+        return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _usable_previous_keys(cls, value: str, info: ValidationInfo) -> str:
+        keys = _split_keys(value)
+        if not keys:
+            return value
+        if "secret_key" not in info.data:
+            return value  # GATEWAY_SECRET_KEY was refused already: one problem is enough
+        current = info.data["secret_key"]
+        if not current:
+            raise ValueError("needs GATEWAY_SECRET_KEY (the new key) to be set too")
+        if problem := previous_keys_problem(current, keys):
+            raise ValueError(problem)
+        return value
+
+    @property
+    def previous_keys(self) -> tuple[str, ...]:
+        """GATEWAY_PREVIOUS_SECRET_KEYS as a list, newest first as the operator wrote them."""
+        return tuple(_split_keys(self.previous_secret_keys))
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -112,6 +146,46 @@ class Settings(BaseSettings):
                 "bad settings: GATEWAY_SECRET_KEY is required (at least 32 characters; `make run` makes one)"
             )
         return self.secret_key
+
+    def require_callback_token(self) -> str | None:
+        """The callback token, checked before `serve` starts. AT signs nothing, so once callbacks can
+        come from outside (the real provider, or PostgreSQL: a deployment) a missing token would let
+        anyone forge reports and delivery reports. None only in development (SQLite and the `log`
+        provider), where callbacks stay open."""
+        token = (self.callback_token or "").strip()
+        if not token:
+            if self.is_sqlite and self.provider == "log":
+                return None
+            raise SettingsError(
+                "bad settings: GATEWAY_CALLBACK_TOKEN is required with PostgreSQL or GATEWAY_PROVIDER="
+                f"africastalking (a random string of at least {MIN_CALLBACK_TOKEN} characters)"
+            )
+        if len(token) < MIN_CALLBACK_TOKEN:
+            raise SettingsError(
+                f"bad settings: GATEWAY_CALLBACK_TOKEN is too short: at least {MIN_CALLBACK_TOKEN} characters"
+            )
+        return self.callback_token
+
+
+def _split_keys(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def previous_keys_problem(current: str, keys: list[str], *, strength: bool = True) -> str | None:
+    """What is wrong with GATEWAY_PREVIOUS_SECRET_KEYS, or None. Keys are never echoed: a key is
+    named by its place in the list. `strength=False` is for `gateway keys`, which must read a
+    weak old key to move what it protects to a strong one."""
+    for position, key in enumerate(keys, start=1):
+        if key == current:
+            return f"key {position} is GATEWAY_SECRET_KEY itself; list only the keys it replaced"
+        if key in keys[: position - 1]:
+            return f"key {position} is listed twice"
+        if strength and (weakness := key_weakness(key)):
+            return (
+                f"key {position} is too weak ({weakness}): {RULE}; to retire a weak old key, "
+                "stop the gateway and run `gateway keys rotate`"
+            )
+    return None
 
 
 class SettingsError(RuntimeError):

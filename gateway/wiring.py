@@ -19,7 +19,9 @@ from gateway.i18n.catalogs import Catalogs
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.provider import LogProvider, SmsProvider
 from gateway.outbox.service import Outbox
+from gateway.retention.sweep import Sweeper
 from gateway.security.keys import PhoneVault
+from gateway.security.pseudonyms import Pseudonyms
 from gateway.sms.keywords import Keywords
 from gateway.sms.service import SmsService
 from gateway.ussd.engine import Engine
@@ -42,6 +44,11 @@ def build_provider(settings: Settings) -> SmsProvider:
     return LogProvider()
 
 
+def build_vault(settings: Settings) -> PhoneVault:
+    """The current key encrypts and hashes; previous keys (during a rotation) still decrypt and find."""
+    return PhoneVault(settings.require_secret_key(), settings.previous_keys)
+
+
 def build_engine(settings: Settings, catalogs: Catalogs | None = None) -> Engine:
     flows: FlowSet = load_flows(settings.flows_dir, ACTIONS, SOURCES)
     return Engine(
@@ -59,6 +66,7 @@ class Gateway:
     sessionmaker: SessionMaker
     engine: Engine
     vault: PhoneVault
+    pseudonyms: Pseudonyms
     directory: CachedDirectory
     ussd: UssdService
     outbox: Outbox
@@ -68,15 +76,19 @@ class Gateway:
     scheduler: DigestScheduler
     texts: BroadcastTexts
     expander: BroadcastExpander
+    sweeper: Sweeper
 
     @classmethod
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
         db_engine = create_engine(settings, database_url)
         engine = build_engine(settings)
-        vault = PhoneVault(settings.require_secret_key())
+        vault = build_vault(settings)
+        pseudonyms = Pseudonyms(settings.require_secret_key())
         directory = CachedDirectory()
         outbox = Outbox(vault, settings.sms_gsm7)
-        notifier = CommitteeNotifier(outbox, engine.catalogs, vault, directory, settings.locales_dir)
+        notifier = CommitteeNotifier(
+            outbox, engine.catalogs, vault, directory, settings.locales_dir, settings.reporter_notices_per_day
+        )
         sessionmaker = create_sessionmaker(db_engine)
         texts = BroadcastTexts(engine.catalogs, settings.locales_dir)
         return cls(
@@ -85,10 +97,12 @@ class Gateway:
             sessionmaker=sessionmaker,
             engine=engine,
             vault=vault,
+            pseudonyms=pseudonyms,
             directory=directory,
             ussd=UssdService(
                 engine,
                 vault,
+                pseudonyms,
                 directory,
                 outbox,
                 notifier,
@@ -110,15 +124,20 @@ class Gateway:
             scheduler=DigestScheduler(sessionmaker, outbox, engine.catalogs, vault, directory, settings),
             texts=texts,
             expander=BroadcastExpander(sessionmaker, texts, directory, settings),
+            sweeper=Sweeper(sessionmaker, settings.ussd_resume_window_s),
         )
 
     def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
         return Dispatcher(self.sessionmaker, self.provider, self.vault, self.settings, worker_id)
 
     async def background(self, stop: asyncio.Event, worker_id: str | None = None) -> None:
-        """What a worker does until `stop` is set: send the outbox, the due summaries, the due broadcasts."""
+        """What a worker does until `stop` is set: send the outbox, the due summaries, the due
+        broadcasts, and forget what retention says must not outlive its minutes."""
         await asyncio.gather(
-            self.dispatcher(worker_id).run(stop), self.scheduler.run(stop), self.expander.run(stop)
+            self.dispatcher(worker_id).run(stop),
+            self.scheduler.run(stop),
+            self.expander.run(stop),
+            self.sweeper.run(stop),
         )
 
     @property

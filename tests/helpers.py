@@ -61,3 +61,25 @@ async def count(gateway: Any, query: Any) -> int:
     """The integer a `select(func.count())…` query gives, in a session of its own."""
     async with gateway.sessionmaker() as db:
         return int((await db.execute(query)).scalar_one())
+
+
+async def database_dump(gateway: Any) -> list[tuple[str, str, str]]:
+    """Every non-empty value in every table as (table, column, text): what a leaked copy holds."""
+    from sqlalchemy import select
+
+    from gateway.db.models import Base
+
+    found = []
+    async with gateway.sessionmaker() as db:
+        for table in Base.metadata.sorted_tables:
+            for row in (await db.execute(select(table))).mappings():
+                for column, value in row.items():
+                    if value not in (None, "", {}, []):
+                        found.append((table.name, column, str(value)))
+    return found
+
+
+def leaks(dump: list[tuple[str, str, str]], needles: list[str]) -> list[tuple[str, str, str]]:
+    """The values that contain any of `needles` (case folded)."""
+    folded = [n.casefold() for n in needles if n]
+    return [entry for entry in dump if any(n in entry[2].casefold() for n in folded)]

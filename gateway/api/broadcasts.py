@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -11,17 +10,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from gateway.api.deps import GatewayDep, Organiser, Reader
-from gateway.api.params import Clean, Id
+from gateway.api.params import Clean, Id, Moment
+from gateway.api.scope import reach
+from gateway.api.tokens import Principal
 from gateway.areas.models import Area
 from gateway.audit.service import record
 from gateway.broadcasts.models import Broadcast, Meeting, Subscription
 from gateway.broadcasts.service import (
     BroadcastError,
+    audience_communes,
     broadcast_stats,
     create_broadcast,
     create_meeting,
     dry_run,
 )
+from gateway.committees.coverage import communes_under
 from gateway.contacts.models import Contact
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
@@ -62,10 +65,12 @@ async def list_areas(
 
 
 @router.get("/subscriptions")
-async def subscriptions(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
-    """Subscribers per commune (counts only), those who said STOP left out."""
+async def subscriptions(principal: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
+    """Subscribers per commune (counts only), those who said STOP left out; a committee token
+    sees its own communes."""
     async with gateway.sessionmaker() as db:
-        rows = await db.execute(
+        within = await reach(db, gateway, principal)
+        query = (
             select(Area.name, Area.id, func.count(func.distinct(Subscription.contact_id)))
             .join(Subscription, Subscription.area_id == Area.id)
             .join(Contact, Contact.id == Subscription.contact_id)
@@ -73,6 +78,9 @@ async def subscriptions(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
             .group_by(Area.name, Area.id)
             .order_by(Area.name)
         )
+        if within is not None:
+            query = query.where(Area.id.in_(sorted(within)))
+        rows = await db.execute(query)
         return [{"area": name, "area_id": area_id, "subscribers": count} for name, area_id, count in rows]
 
 
@@ -112,7 +120,7 @@ class MeetingIn(BaseModel):
     title: Texts = Field(min_length=1)
     place: Clean = Field(min_length=1, max_length=160)
     area: Clean | None = Field(default=None, max_length=160)
-    starts_at: datetime
+    starts_at: Moment
     timezone: Clean = Field(default="Africa/Bamako", max_length=64)
     agenda: Texts = Field(default_factory=dict)
 
@@ -143,8 +151,12 @@ async def add_meeting(body: MeetingIn, _: Organiser, gateway: GatewayDep) -> Any
 
 
 @router.get("/meetings")
-async def list_meetings(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
+async def list_meetings(principal: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
+    """Every meeting; for a committee token, those held for its communes."""
     async with gateway.sessionmaker() as db:
+        within = await reach(db, gateway, principal)
+        directory = await gateway.directory.get(db)
+        meetings = (await db.execute(select(Meeting).order_by(Meeting.starts_at))).scalars()
         return [
             {
                 "id": m.id,
@@ -154,7 +166,8 @@ async def list_meetings(_: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
                 "timezone": m.timezone,
                 "agenda": m.agenda,
             }
-            for m in (await db.execute(select(Meeting).order_by(Meeting.starts_at))).scalars()
+            for m in meetings
+            if within is None or (m.area_id is not None and communes_under(directory, [m.area_id]) & within)
         ]
 
 
@@ -163,18 +176,22 @@ class BroadcastIn(BaseModel):
     areas: list[Annotated[Clean, Field(min_length=1, max_length=160)]] = Field(min_length=1, max_length=200)
     meeting_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     texts: Texts = Field(default_factory=dict)
-    send_at: datetime | None = None
+    send_at: Moment | None = None
     french_fallback: bool = False
 
 
-async def _view(gateway: Gateway, broadcast_id: int) -> dict[str, Any]:
+async def _view(gateway: Gateway, broadcast_id: int, principal: Principal) -> dict[str, Any]:
     async with gateway.sessionmaker() as db:
         broadcast = await db.get(Broadcast, broadcast_id)
+        directory = await gateway.directory.get(db)
+        within = await reach(db, gateway, principal)
+        if broadcast is not None and within is not None:
+            if not await audience_communes(db, directory, broadcast.id) & within:
+                broadcast = None  # to a committee token, another committee's broadcast does not exist
         if broadcast is None:
             raise HTTPException(404, "no such broadcast")
-        directory = await gateway.directory.get(db)
-        preview = await dry_run(db, directory, gateway.texts, broadcast, gateway.settings.sms_gsm7)
-        stats = await broadcast_stats(db, directory, broadcast.id)
+        preview = await dry_run(db, directory, gateway.texts, broadcast, gateway.settings.sms_gsm7, within)
+        stats = await broadcast_stats(db, directory, broadcast.id, within)
     return {
         "id": broadcast.id,
         "kind": broadcast.kind,
@@ -211,18 +228,19 @@ async def add_broadcast(body: BroadcastIn, principal: Organiser, gateway: Gatewa
             broadcast_id = broadcast.id
     except BroadcastError as exc:
         return _invalid(exc)
-    return await _view(gateway, broadcast_id)
+    return await _view(gateway, broadcast_id, principal)
 
 
 @router.get("/broadcasts/{broadcast_id}")
-async def get_broadcast(broadcast_id: Id, _: Reader, gateway: GatewayDep) -> dict[str, Any]:
-    """The dry run (who would get what, in how many SMS parts) and the live counts."""
-    return await _view(gateway, broadcast_id)
+async def get_broadcast(broadcast_id: Id, principal: Reader, gateway: GatewayDep) -> dict[str, Any]:
+    """The dry run (who would get what, in how many SMS parts) and the live counts; a committee
+    token sees only broadcasts to its communes, counted there."""
+    return await _view(gateway, broadcast_id, principal)
 
 
 @router.post("/broadcasts/{broadcast_id}/{action}")
 async def control_broadcast(
-    broadcast_id: Id, action: Literal["pause", "resume", "cancel"], _: Organiser, gateway: GatewayDep
+    broadcast_id: Id, action: Literal["pause", "resume", "cancel"], principal: Organiser, gateway: GatewayDep
 ) -> dict[str, Any]:
     moves = {
         "pause": (("scheduled", "expanding"), "paused"),
@@ -237,4 +255,4 @@ async def control_broadcast(
         if broadcast.status not in allowed:
             raise HTTPException(409, f"cannot {action} a broadcast that is {broadcast.status}")
         broadcast.status = target
-    return await _view(gateway, broadcast_id)
+    return await _view(gateway, broadcast_id, principal)

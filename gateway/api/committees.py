@@ -147,7 +147,7 @@ async def add_committee(body: CommitteeIn, _: Organiser, gateway: GatewayDep) ->
         field = "timezone" if "time zone" in str(exc) else "schedule"
         return _invalid(field, str(exc))
     except CommitteeError as exc:
-        return _invalid("name" if "name" in str(exc) else "areas", str(exc))
+        return _invalid(exc.field or "areas", str(exc))
 
 
 @router.post("/{committee_id}/members", response_model=MemberOut, status_code=201)
@@ -177,4 +177,4 @@ async def add_committee_member(
                 alerts=member.receives_alerts,
             )
     except CommitteeError as exc:
-        return _invalid("phone", str(exc))
+        return _invalid(exc.field or "phone", str(exc))

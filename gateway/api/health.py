@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
@@ -17,9 +18,20 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/metrics")
-async def metrics(gateway: Annotated[Gateway, Depends(get_gateway)]) -> Response:
+async def metrics(request: Request, gateway: Annotated[Gateway, Depends(get_gateway)]) -> Response:
     from gateway.ops.metrics import render
 
+    expected = gateway.settings.metrics_token
+    if expected:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8"), expected.encode("utf-8")
+        ):
+            return JSONResponse(
+                {"error": "metrics need Authorization: Bearer <GATEWAY_METRICS_TOKEN>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     async with gateway.sessionmaker() as db:
         body, content_type = await render(db)
     return Response(body, media_type=content_type)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Receive, Scope, Send
 
 from gateway.api.deps import GatewayDep, Mover, Reader
-from gateway.api.params import Clean
+from gateway.api.params import Clean, Moment
+from gateway.api.scope import reach
 from gateway.api.tokens import Principal
 from gateway.audit.service import record
 from gateway.committees.coverage import communes_under
-from gateway.committees.models import CommitteeArea
 from gateway.committees.service import CommitteeError, find_areas
 from gateway.reports.export import (
     ReportFilter,
@@ -25,6 +27,7 @@ from gateway.reports.export import (
     csv_line,
     iter_report_rows,
     jsonl_line,
+    report_pages,
     report_rows_query,
 )
 from gateway.reports.models import Report
@@ -35,6 +38,7 @@ from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Language = Literal["fr", "bm", "dyu", "mos"]
+EXPORT_RETRY_AFTER_S = 30
 
 
 class ReportOut(BaseModel):
@@ -62,8 +66,8 @@ class Filters:
 
     def __init__(
         self,
-        since: datetime | None = Query(None, description="ISO date-time (UTC if no zone)."),
-        until: datetime | None = Query(None),
+        since: Moment | None = Query(None, description="ISO date-time (UTC if no zone)."),
+        until: Moment | None = Query(None),
         area: Clean | None = Query(
             None, max_length=160, description="Commune, cercle/province or region name."
         ),
@@ -89,19 +93,8 @@ class Filters:
                 area_ids = communes_under(directory, [a.id for a in await find_areas(db, [self.area])])
             except CommitteeError as exc:
                 raise HTTPException(422, {"error": str(exc), "field": "area"}) from None
-        if principal.role == "committee":
-            own = communes_under(
-                directory,
-                list(
-                    (
-                        await db.execute(
-                            select(CommitteeArea.area_id).where(
-                                CommitteeArea.committee_id == principal.committee_id
-                            )
-                        )
-                    ).scalars()
-                ),
-            )
+        own = await reach(db, gateway, principal)
+        if own is not None:
             area_ids = own if area_ids is None else area_ids & own
         return ReportFilter(
             since=_utc(self.since),
@@ -150,40 +143,89 @@ async def list_reports(
     return rows
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}, "application/x-ndjson": {}}},
+        429: {"description": "As many exports as this process allows are already running."},
+    },
+)
 async def export_reports(
+    request: Request,
     principal: Reader,
     gateway: GatewayDep,
     filters: FiltersDep,
     format: Literal["csv", "jsonl"] = Query("csv"),
-) -> StreamingResponse:
-    async with gateway.sessionmaker() as db, db.begin():
-        where = await filters.resolve(db, gateway, principal)
-        count = (
-            await db.execute(select(func.count()).select_from(report_rows_query(where).subquery()))
-        ).scalar_one()
-        record(
-            db,
-            actor=principal.name,
-            role=principal.role,
-            action="reports.export",
-            detail=f"{format}; {filters.describe()}",
-            rows=count,
+) -> Response:
+    slots: asyncio.Semaphore = request.app.state.export_slots
+    if slots.locked():
+        # Not a queue: each export waiting here would be one more client held open.
+        return JSONResponse(
+            {"error": "too many exports running; retry later"},
+            status_code=429,
+            headers={"Retry-After": str(EXPORT_RETRY_AFTER_S)},
         )
-
-    async def stream() -> AsyncIterator[str]:
-        async with gateway.sessionmaker() as db:
-            if format == "csv":
-                yield csv_header()
-            async for row in iter_report_rows(db, report_rows_query(where)):
-                yield csv_line(row) if format == "csv" else jsonl_line(row)
-
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(
-        stream(),
-        media_type=media,
+    await slots.acquire()  # free, so this does not wait
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            where = await filters.resolve(db, gateway, principal)
+            count = (
+                await db.execute(select(func.count()).select_from(report_rows_query(where).subquery()))
+            ).scalar_one()
+            record(
+                db,
+                actor=principal.name,
+                role=principal.role,
+                action="reports.export",
+                detail=f"{format}; {filters.describe()}",
+                rows=count,
+            )
+    except BaseException:
+        slots.release()
+        raise
+    return ExportResponse(
+        _export_lines(gateway, where, format),
+        release=slots.release,
+        media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="reports.{format}"'},
     )
+
+
+async def _export_lines(gateway: Gateway, where: ReportFilter, format: str) -> AsyncGenerator[str, None]:
+    if format == "csv":
+        yield csv_header()
+    line = csv_line if format == "csv" else jsonl_line
+    async for page in report_pages(gateway.sessionmaker, where):
+        yield "".join(line(row) for row in page)
+
+
+class ExportResponse(StreamingResponse):
+    """A streamed export that gives its slot back however it ends: done, failed, or the client gone.
+
+    Starlette stops reading the body iterator when the client leaves but does not close it; this
+    closes it at once, rather than whenever the garbage collector would.
+    """
+
+    def __init__(
+        self,
+        lines: AsyncGenerator[str, None],
+        release: Callable[[], None],
+        media_type: str,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(lines, media_type=media_type, headers=headers)
+        self._lines = lines
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                await self._lines.aclose()
+            finally:
+                self._release()
 
 
 async def _one(db: AsyncSession, gateway: Gateway, principal: Principal, reference: str) -> Report:

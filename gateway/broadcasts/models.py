@@ -78,7 +78,8 @@ class BroadcastRecipient(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # Empty once retention has deleted the contact: the row still counts in the broadcast's totals.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     language: Mapped[str] = mapped_column(String(8))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,9 +195,17 @@ class DryRun:
 
 
 async def dry_run(
-    db: AsyncSession, directory: AreaDirectory, texts: BroadcastTexts, broadcast: Broadcast, gsm7: bool
+    db: AsyncSession,
+    directory: AreaDirectory,
+    texts: BroadcastTexts,
+    broadcast: Broadcast,
+    gsm7: bool,
+    within: set[int] | None = None,
 ) -> DryRun:
+    """Who would get what; `within` limits the counts to those communes (a committee's view)."""
     communes = await audience_communes(db, directory, broadcast.id)
+    if within is not None:
+        communes &= within
     counts: dict[str, int] = {}
     rows = await db.execute(
         select(Contact.language, func.count(func.distinct(Contact.id)))
@@ -258,7 +266,10 @@ class StatLine:
     no_answer: int
 
 
-async def broadcast_stats(db: AsyncSession, directory: AreaDirectory, broadcast_id: int) -> list[StatLine]:
+async def broadcast_stats(
+    db: AsyncSession, directory: AreaDirectory, broadcast_id: int, within: set[int] | None = None
+) -> list[StatLine]:
+    """Counts per area and language; `within` keeps those communes only (a committee's view)."""
     status = OutboundMessage.status
 
     def count(condition: Any) -> Any:
@@ -279,7 +290,10 @@ async def broadcast_stats(db: AsyncSession, directory: AreaDirectory, broadcast_
                 count(BroadcastRecipient.rsvp.is_(None)),
             )
             .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.message_id)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id)
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.area_id.in_(sorted(within)) if within is not None else true(),
+            )
             .group_by(BroadcastRecipient.area_id, BroadcastRecipient.language)
             .order_by(BroadcastRecipient.area_id, BroadcastRecipient.language)
         )

@@ -12,6 +12,7 @@ from gateway.cli import (
     digest,
     flows,
     i18n,
+    keys,
     outbox,
     purge,
     reports,
@@ -38,6 +39,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(committees.app, name="committees")
 app.add_typer(digest.app, name="digest")
 app.add_typer(token.app, name="token")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

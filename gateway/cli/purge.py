@@ -13,8 +13,8 @@ def purge(
 ) -> None:
     """Erase report texts, message bodies and phone links older than the age given; keep the counts."""
     from gateway.db.base import utcnow
-    from gateway.ops.purge import parse_age
-    from gateway.ops.purge import purge as do_purge
+    from gateway.retention.purge import parse_age
+    from gateway.retention.purge import purge as do_purge
 
     try:
         cutoff = utcnow() - parse_age(older_than)

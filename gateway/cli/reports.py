@@ -47,31 +47,26 @@ def _topic(value: str | None) -> str | None:
 
 async def _write(out: IO[str], fmt: str, since: datetime | None, topic: str | None, limit: int | None) -> int:
     from gateway.db.engine import create_engine, create_sessionmaker
-    from gateway.reports.export import (
-        ReportFilter,
-        csv_header,
-        csv_line,
-        iter_report_rows,
-        jsonl_line,
-        report_rows_query,
-    )
+    from gateway.reports.export import ReportFilter, csv_header, csv_line, jsonl_line, report_pages
 
     settings = settings_or_exit(secret=False)
     engine = create_engine(settings)
     count = 0
     try:
-        async with create_sessionmaker(engine)() as session:
-            query = report_rows_query(ReportFilter(since=since, topic=topic, limit=limit))
-            if fmt == "csv":
-                out.write(csv_header())
-            if fmt == "json":
-                out.write("[")
-            if fmt == "table":
-                out.write(
-                    f"{'reference':<9} {'created (UTC)':<19} {'ch':<4} {'lang':<4} {'topic':<21} "
-                    f"{'commune':<22} {'urgency':<11} {'anon':<4} description\n"
-                )
-            async for record in iter_report_rows(session, query):
+        if fmt == "csv":
+            out.write(csv_header())
+        if fmt == "json":
+            out.write("[")
+        if fmt == "table":
+            out.write(
+                f"{'reference':<9} {'created (UTC)':<19} {'ch':<4} {'lang':<4} {'topic':<21} "
+                f"{'commune':<22} {'urgency':<11} {'anon':<4} description\n"
+            )
+        # A page at a time, each read in its own short transaction: a slow pipe (| less, a full
+        # disk) must not hold SQLite's write lock and with it every USSD hop.
+        where = ReportFilter(since=since, topic=topic, limit=limit)
+        async for page in report_pages(create_sessionmaker(engine), where):
+            for record in page:
                 if fmt == "csv":
                     out.write(csv_line(record))
                 elif fmt == "jsonl":
@@ -87,8 +82,8 @@ async def _write(out: IO[str], fmt: str, since: datetime | None, topic: str | No
                         f"{text[:60]}{'…' if len(text) > 60 else ''}\n"
                     )
                 count += 1
-            if fmt == "json":
-                out.write("\n]\n")
+        if fmt == "json":
+            out.write("\n]\n")
     finally:
         await engine.dispose()
     return count

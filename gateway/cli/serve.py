@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import uvicorn
 
 from gateway.cli.common import ensure_schema, err, settings_or_exit
+from gateway.config import SettingsError, load_settings
+from gateway.logging import configure_logging
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
 
 
 def serve(
@@ -21,6 +29,16 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         err("--workers needs PostgreSQL: SQLite has one writer")
         raise typer.Exit(2)
+    try:
+        token = settings.require_callback_token()
+    except SettingsError as exc:
+        err(str(exc))
+        raise typer.Exit(2) from None
+    if token is None:
+        log.warning(
+            "GATEWAY_CALLBACK_TOKEN is not set: anyone can post callbacks (tolerated only with SQLite "
+            "and the log provider, for development)"
+        )
     if settings.is_sqlite:
         ensure_schema(settings)
     from gateway.app import create_app
@@ -42,6 +60,17 @@ def serve(
 
         directory = settings.metrics_dir or Path(tempfile.gettempdir()) / f"gateway-metrics-{port}"
         os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))
-        uvicorn.run("gateway.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("gateway.cli.serve:worker_app", factory=True, workers=workers, **options)
         return
     uvicorn.run(create_app(settings), **options)
+
+
+def worker_app() -> FastAPI:
+    """The app of one `serve --workers N` process. Uvicorn spawns each one fresh, without this
+    process's logging: it must set up its own, or its lines (tracebacks included) would reach
+    stderr unmasked through Python's last-resort handler."""
+    from gateway.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -4,15 +4,17 @@ and the reporter told when someone has heard them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import AreaDirectory, CachedDirectory
 from gateway.committees.coverage import area_and_ancestors, communes_under
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.contacts.models import Contact
+from gateway.db.base import utcnow
 from gateway.i18n.catalogs import Catalogs
 from gateway.i18n.dates import day_month
 from gateway.outbox.service import Outbox
@@ -48,7 +50,9 @@ class CommitteeNotifier:
         vault: PhoneVault,
         directory: CachedDirectory,
         locales_dir: Path,
+        notices_per_day: int = 3,
     ) -> None:
+        self.notices_per_day = notices_per_day
         self.outbox = outbox
         self.catalogs = catalogs
         self.vault = vault
@@ -99,16 +103,24 @@ class CommitteeNotifier:
             query = query.where(CommitteeMember.receives_alerts.is_(True))
         seen: dict[str, CommitteeMember] = {}
         for member in (await db.execute(query)).scalars():
-            seen.setdefault(member.phone_hash, member)  # one alert per phone, however many committees
+            # One alert per phone, however many committees. During a key rotation one phone's
+            # memberships may be under different keys' hashes: the number itself tells them apart.
+            key = self.vault.decrypt(member.phone_encrypted) if self.vault.rotating else member.phone_hash
+            seen.setdefault(key, member)
         return list(seen.values())
 
     async def member_command(
-        self, db: AsyncSession, phone_hash: str, kind: str, reference: str | None
+        self, db: AsyncSession, phone_hashes: tuple[str, ...], kind: str, reference: str | None
     ) -> AckResult:
-        """OK or INFO from a committee member's phone; anything wrong is answered, nothing changes."""
+        """OK or INFO from a committee member's phone (`phone_hashes`: its hash under every configured
+        key, PhoneVault.lookup_hashes); anything wrong is answered, nothing changes."""
         memberships = list(
             (
-                await db.execute(select(CommitteeMember).where(CommitteeMember.phone_hash == phone_hash))
+                await db.execute(
+                    select(CommitteeMember)
+                    .where(CommitteeMember.phone_hash.in_(phone_hashes))
+                    .order_by(CommitteeMember.id)
+                )
             ).scalars()
         )
         if not memberships:
@@ -149,7 +161,7 @@ class CommitteeNotifier:
             report.status = "acknowledged"
             committee = await db.get(Committee, member.committee_id)
             await self.tell_reporter(
-                db, report, "sms.reporter.acked", committee=committee.name if committee else ""
+                db, report, "sms.reporter.acked", member.name, committee=committee.name if committee else ""
             )
         return AckResult("sms.member.acked", {"reference": report.reference}, member.language)
 
@@ -166,9 +178,24 @@ class CommitteeNotifier:
                 return member
         return None
 
-    async def tell_reporter(self, db: AsyncSession, report: Report, msgid: str, **values: str) -> bool:
-        """Only a report that kept its contact can be answered; an anonymous one never is."""
+    async def tell_reporter(
+        self, db: AsyncSession, report: Report, msgid: str, actor: str = "", **values: str
+    ) -> bool:
+        """Only a report that kept its contact can be answered; an anonymous one never is. Each
+        message is a `told` event, and a reporter gets at most `notices_per_day` about one report
+        in a day, however often its status moves."""
         if report.anonymous or report.contact_id is None:
+            return False
+        recent = (
+            await db.execute(
+                select(func.count()).where(
+                    ReportEvent.report_id == report.id,
+                    ReportEvent.kind == "told",
+                    ReportEvent.at >= utcnow() - timedelta(days=1),
+                )
+            )
+        ).scalar_one()
+        if recent >= self.notices_per_day:
             return False
         contact = await db.get(Contact, report.contact_id)
         if contact is None:
@@ -185,4 +212,5 @@ class CommitteeNotifier:
             kind="reply",
             contact_id=contact.id,
         )
+        db.add(ReportEvent(report_id=report.id, kind="told", actor=actor))
         return True

@@ -18,7 +18,14 @@ from gateway.security.phone import to_e164
 
 
 class CommitteeError(ValueError):
-    """Bad input from an organiser, said plainly."""
+    """Bad input from an organiser, said plainly, with the field it is about."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+NAME_MAX = 120
 
 
 KINDS = ("region", "cercle", "province", "commune")
@@ -59,9 +66,11 @@ async def create_committee(
 ) -> Committee:
     name = " ".join(name.split())
     if not name:
-        raise CommitteeError("a committee needs a name")
+        raise CommitteeError("a committee needs a name", "name")
+    if len(name) > NAME_MAX:
+        raise CommitteeError(f"a committee name has at most {NAME_MAX} characters", "name")
     if (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none():
-        raise CommitteeError(f"a committee named {name!r} exists already")
+        raise CommitteeError(f"a committee named {name!r} exists already", "name")
     parsed = parse_schedule(schedule, timezone)
     areas = await find_areas(db, area_names)
     if not areas:
@@ -89,25 +98,33 @@ class NewMember:
 async def add_member(
     db: AsyncSession, vault: PhoneVault, committee: Committee, member: NewMember, region: str
 ) -> CommitteeMember:
+    name = " ".join(member.name.split())
+    if not name or len(name) > NAME_MAX:
+        raise CommitteeError(f"a member's name has 1 to {NAME_MAX} characters", "name")
+    if len(member.role) > 64:
+        raise CommitteeError("a member's role has at most 64 characters", "role")
     if member.language not in LANGUAGES:
-        raise CommitteeError(f"unknown language {member.language!r} (fr, bm, dyu, mos)")
+        raise CommitteeError(f"unknown language {member.language!r} (fr, bm, dyu, mos)", "language")
     try:
         e164 = to_e164(member.phone, region)
     except ValueError:
-        raise CommitteeError(f"not a phone number: {member.phone!r}") from None
-    phone_hash = vault.lookup_hash(e164)
+        raise CommitteeError(f"not a phone number: {member.phone!r}", "phone") from None
+    # During a key rotation the member may be stored under an old key's hash.
     exists = await db.execute(
-        select(CommitteeMember).where(
-            CommitteeMember.committee_id == committee.id, CommitteeMember.phone_hash == phone_hash
+        select(CommitteeMember.id)
+        .where(
+            CommitteeMember.committee_id == committee.id,
+            CommitteeMember.phone_hash.in_(vault.lookup_hashes(e164)),
         )
+        .limit(1)
     )
-    if exists.scalar_one_or_none():
-        raise CommitteeError("this number is already a member of the committee")
+    if exists.scalar_one_or_none() is not None:
+        raise CommitteeError("this number is already a member of the committee", "phone")
     row = CommitteeMember(
         committee_id=committee.id,
-        name=" ".join(member.name.split())[:120],
-        role=member.role[:64],
-        phone_hash=phone_hash,
+        name=name,
+        role=member.role,
+        phone_hash=vault.lookup_hash(e164),
         phone_encrypted=vault.encrypt(e164),
         language=member.language,
         receives_summaries=member.summaries,

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db.base import Base, UTCDateTime, utcnow
+from gateway.db.base import Base, UTCDateTime, utcday
 
 
 class Contact(Base):
@@ -20,5 +20,7 @@ class Contact(Base):
     home_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     # Set by STOP (any language) or the provider's opt-out: no broadcasts; reports still accepted.
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Days, not moments: a contact made (or its language changed) a minute before an anonymous
+    # report would otherwise point at the phone that sent it.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcday)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcday, onupdate=utcday)

@@ -11,7 +11,10 @@ from gateway.security.keys import PhoneVault
 
 
 async def find_contact(session: AsyncSession, vault: PhoneVault, e164: str) -> Contact | None:
-    result = await session.execute(select(Contact).where(Contact.phone_hash == vault.lookup_hash(e164)))
+    # Under every configured key: during a key rotation the contact may still be under an old one.
+    result = await session.execute(
+        select(Contact).where(Contact.phone_hash.in_(vault.lookup_hashes(e164))).order_by(Contact.id).limit(1)
+    )
     return result.scalar_one_or_none()
 
 
@@ -19,6 +22,7 @@ async def get_or_create_contact(session: AsyncSession, vault: PhoneVault, e164: 
     existing = await find_contact(session, vault, e164)
     if existing is not None:
         return existing
+    # New rows are always under the current key; `gateway keys rotate` moves the old ones.
     contact = Contact(phone_hash=vault.lookup_hash(e164), phone_encrypted=vault.encrypt(e164))
     try:
         async with session.begin_nested():

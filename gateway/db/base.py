@@ -40,5 +40,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utcday() -> datetime:
+    """Midnight UTC today: for rows whose exact time could be matched against an anonymous report's."""
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -7,6 +7,7 @@ from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipie
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.contacts.models import Contact
 from gateway.db.base import Base
+from gateway.flood.models import FloodMark
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.reports.models import Report, ReportEvent
 from gateway.sms.models import InboundMessage
@@ -26,6 +27,7 @@ __all__ = [
     "Contact",
     "DeliveryEvent",
     "Digest",
+    "FloodMark",
     "InboundMessage",
     "Meeting",
     "OutboundMessage",

@@ -26,6 +26,7 @@ CODE_MESSAGES: tuple[str, ...] = (
     "sms.language.set",
     "sms.language.unknown",
     "sms.status.reply",
+    "sms.status.brief",
     "sms.status.unknown",
     *(f"topic_short.{topic}" for topic in TOPICS),
     "digest.header",

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
+from gateway.security.keys import PhoneVault
 
 log = logging.getLogger(__name__)
 FINAL = ("delivered", "failed")
@@ -26,8 +27,9 @@ class DeliveryReport:
     opted_out: bool = False
 
 
-async def record_delivery(db: AsyncSession, report: DeliveryReport) -> bool:
-    """False when no message has that provider id (a report for something we did not send)."""
+async def record_delivery(db: AsyncSession, report: DeliveryReport, vault: PhoneVault | None = None) -> bool:
+    """False when no message has that provider id (a report for something we did not send).
+    `vault` lets an opt-out find the contact under any configured key during a key rotation."""
     message = (
         await db.execute(
             select(OutboundMessage)
@@ -65,7 +67,20 @@ async def record_delivery(db: AsyncSession, report: DeliveryReport) -> bool:
     if report.opted_out and message.phone_hash:
         await db.execute(
             update(Contact)
-            .where(Contact.phone_hash == message.phone_hash, Contact.opted_out_at.is_(None))
+            .where(Contact.phone_hash.in_(_hashes(message, vault)), Contact.opted_out_at.is_(None))
             .values(opted_out_at=now)
         )
     return True
+
+
+def _hashes(message: OutboundMessage, vault: PhoneVault | None) -> tuple[str, ...]:
+    """The message's own hash, and while keys rotate its number's hash under every key: the
+    message and its contact may each be under the old key or the new one."""
+    if vault is None or not vault.rotating or not message.phone_encrypted:
+        return (message.phone_hash,)
+    try:
+        return tuple(
+            dict.fromkeys((message.phone_hash, *vault.lookup_hashes(vault.decrypt(message.phone_encrypted))))
+        )
+    except ValueError:
+        return (message.phone_hash,)

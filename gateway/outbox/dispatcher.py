@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from gateway.config import Settings
 from gateway.contacts.models import Contact
@@ -232,17 +232,28 @@ class Dispatcher:
             by_phone[result.phone].append(result)
         now = utcnow()
         updates: list[dict[str, Any]] = []
+        gone: list[int] = []
         opted_out: list[str] = []
         for message in chunk:
             found = by_phone.get(message.phone)
             result = (
                 found.pop(0) if found else RecipientResult(message.phone, "transient", "NoResultForRecipient")
             )
-            updates.append(self._outcome(message, result, now))
+            outcome = self._outcome(message, result, now)
+            if message.scrub and outcome["status"] in ("sent", "failed"):
+                # A message to an anonymous reporter: once the provider has it (or never will),
+                # nothing of it stays — not the number, the text, the provider's id or the time.
+                gone.append(message.id)
+            else:
+                updates.append(outcome)
             if result.opted_out:
-                opted_out.append(self.vault.lookup_hash(message.phone))
+                # Under every configured key: during a key rotation the contact may be under an old one.
+                opted_out.extend(self.vault.lookup_hashes(message.phone))
         async with self.sessionmaker() as db, db.begin():
-            await db.execute(update(OutboundMessage), updates)
+            if updates:
+                await db.execute(update(OutboundMessage), updates)
+            if gone:
+                await db.execute(delete(OutboundMessage).where(OutboundMessage.id.in_(gone)))
             if opted_out:
                 await db.execute(
                     update(Contact)
@@ -265,8 +276,6 @@ class Dispatcher:
                 cost=result.cost,
                 last_error=None,
             )
-            if message.scrub:
-                values.update(phone_encrypted="", body="")
         elif result.outcome == "transient" and message.attempts < self.settings.sms_max_attempts:
             values.update(
                 status="queued",
@@ -282,8 +291,6 @@ class Dispatcher:
                 last_error=(f"gave up after {message.attempts} attempts: " if gave_up else "")
                 + result.status,
             )
-            if message.scrub:
-                values.update(phone_encrypted="", body="")
         return values
 
     def backoff(self, attempts: int) -> timedelta:

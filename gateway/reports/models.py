@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from gateway.db.base import Base, UTCDateTime, utcnow
 
@@ -40,5 +40,11 @@ class ReportEvent(Base):
     status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id"))
-    actor: Mapped[str] = mapped_column(String(64), default="")
+    # A member's or a token's name: 120 characters at most where they are made; cut here all
+    # the same, so a longer one can never make an acknowledgement fail (and AT retry it forever).
+    actor: Mapped[str] = mapped_column(String(160), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("actor")
+    def _fit_actor(self, _key: str, value: str) -> str:
+        return (value or "")[:160]

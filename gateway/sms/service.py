@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,9 +112,11 @@ class SmsService:
         if command.kind in ("ack", "info"):
             # Committee members answer alerts and summaries: OK R-7K3F, INFO R-7K3F.
             result = await self.notifier.member_command(
-                db, self.vault.lookup_hash(sms.phone), command.kind, command.reference
+                db, self.vault.lookup_hashes(sms.phone), command.kind, command.reference
             )
-            await self._reply(db, sms.phone, contact, result.msgid, language=result.language, **result.values)
+            await self._reply(
+                db, sms.phone, contact, result.msgid, language=result.language, extra=result.values
+            )
         elif command.kind == "rsvp":
             answered = await record_rsvp(db, contact.id, command.rest)
             msgid = "sms.rsvp.none" if answered is None else f"sms.rsvp.{command.rest}"
@@ -136,9 +139,9 @@ class SmsService:
                 contact.language = inbound.language = chosen
                 await self._reply(db, sms.phone, contact, "sms.language.set")
         elif command.kind == "status" and not command.tentative:
-            await self._status(db, sms, contact, command.reference)
+            await self._status(db, sms, contact, inbound, command.reference)
         elif command.kind == "status" and await self._find(db, command.reference):
-            await self._status(db, sms, contact, command.reference)
+            await self._status(db, sms, contact, inbound, command.reference)
         else:
             if command.kind == "status":
                 command = Command("text", sms.text.strip())
@@ -167,22 +170,46 @@ class SmsService:
         return (await db.execute(select(Report).where(Report.reference == reference))).scalar_one_or_none()
 
     async def _status(
-        self, db: AsyncSession, sms: IncomingSms, contact: Contact, reference: str | None
+        self,
+        db: AsyncSession,
+        sms: IncomingSms,
+        contact: Contact,
+        inbound: InboundMessage,
+        reference: str | None,
     ) -> None:
         report = await self._find(db, reference)
         if report is None:
             await self._reply(db, sms.phone, contact, "sms.status.unknown", reference=reference or "?")
             return
+        # The stored question must not say which report this number asked about: for an anonymous
+        # one, that is the very link anonymity removes. The same for every report, so that what
+        # is stored does not tell the anonymous ones apart.
+        inbound.text = inbound.text.replace(report.reference, "R-****")
         tr = self.catalogs.translator(contact.language or "fr")
-        # Status and date only: a reference alone must not reveal what was reported or by whom.
+        status = tr.gettext(f"report_status.{report.status}")
+        if report.contact_id is not None and report.contact_id == contact.id:
+            # The reporter's own number: status and date.
+            date = report.created_at.strftime("%d/%m/%Y")
+            await self._reply(
+                db,
+                sms.phone,
+                contact,
+                "sms.status.reply",
+                reference=report.reference,
+                status=status,
+                date=date,
+            )
+            return
+        # Anyone else, and anyone at all for an anonymous report (whose reporter we cannot tell
+        # from a stranger): the status word only, and the answer leaves no row once sent.
         await self._reply(
             db,
             sms.phone,
             contact,
-            "sms.status.reply",
+            "sms.status.brief",
             reference=report.reference,
-            status=tr.gettext(f"report_status.{report.status}"),
-            date=report.created_at.strftime("%d/%m/%Y"),
+            status=status,
+            scrub_after_send=report.anonymous,
         )
 
     async def _report(
@@ -237,12 +264,21 @@ class SmsService:
         phone: str,
         contact: Contact,
         msgid: str,
+        *,
         kind: str = "reply",
         language: str | None = None,
+        scrub_after_send: bool = False,
+        extra: Mapping[str, str] | None = None,
         **values: str,
     ) -> None:
         language = language or contact.language or "fr"
-        text = fill(self.catalogs.translator(language).gettext(msgid), values)
+        text = fill(self.catalogs.translator(language).gettext(msgid), {**(extra or {}), **values})
         await self.outbox.enqueue(
-            db, phone=phone, text=text, language=language, kind=kind, contact_id=contact.id
+            db,
+            phone=phone,
+            text=text,
+            language=language,
+            kind=kind,
+            contact_id=None if scrub_after_send else contact.id,
+            scrub_after_send=scrub_after_send,
         )

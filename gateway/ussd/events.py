@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.base import utcnow
+from gateway.db.base import floor_hour, utcnow
+from gateway.security.pseudonyms import Pseudonyms
 from gateway.ussd.models import UssdSession
+from gateway.ussd.privacy import session_row
 
 END_STATUSES = ("Success", "Incomplete", "Failed")
 
@@ -26,12 +27,9 @@ class SessionEnded:
     network_code: str = ""
 
 
-async def record_session_end(db: AsyncSession, event: SessionEnded) -> UssdSession:
+async def record_session_end(db: AsyncSession, pseudonyms: Pseudonyms, event: SessionEnded) -> UssdSession:
     """The session's row; one is made for a session never seen (it failed before reaching us)."""
-    result = await db.execute(
-        select(UssdSession).where(UssdSession.session_id == event.session_id).with_for_update()
-    )
-    row = result.scalar_one_or_none()
+    row = await session_row(db, pseudonyms, event.session_id)
     if row is None:
         row = UssdSession(
             session_id=event.session_id,
@@ -48,9 +46,10 @@ async def record_session_end(db: AsyncSession, event: SessionEnded) -> UssdSessi
             async with db.begin_nested():
                 db.add(row)
         except IntegrityError:
-            return await record_session_end(db, event)
+            return await record_session_end(db, pseudonyms, event)
     row.end_status = event.status
-    row.end_reported_at = utcnow()
+    # The hour only, as for every ended session: the exact end would match a report's time.
+    row.end_reported_at = floor_hour(utcnow())
     row.duration_ms = event.duration_ms
     row.cost = event.cost
     row.error_message = event.error_message

@@ -6,13 +6,15 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import AreaDirectory
+from gateway.broadcasts.models import Subscription
 from gateway.broadcasts.service import subscribe
 from gateway.contacts.models import Contact
-from gateway.contacts.service import get_or_create_contact
+from gateway.contacts.service import find_contact, get_or_create_contact
 from gateway.i18n.languages import LANGUAGES
 from gateway.reports.models import Report
 from gateway.reports.service import NewReport, create_report, reports_of_contact
@@ -41,6 +43,8 @@ class Caller:
     language: str | None = None
     home_area: int | None = None
     contact: Contact | None = None
+    # The contact row was made during this dial (or the one it resumes): a first-time caller.
+    new_contact: bool = False
     # The caller's unfinished session from a few minutes ago, if they may resume it.
     resumable: UssdSession | None = None
 
@@ -52,10 +56,19 @@ class Caller:
 
     @classmethod
     def from_snapshot(cls, phone: str, snapshot: dict[str, Any]) -> Caller:
-        return cls(phone, snapshot.get("id"), snapshot.get("language"), snapshot.get("home_area"))
+        return cls(
+            phone,
+            snapshot.get("id"),
+            snapshot.get("language"),
+            snapshot.get("home_area"),
+            new_contact=bool(snapshot.get("new")),
+        )
 
     def snapshot(self) -> dict[str, Any]:
-        return {"id": self.contact_id, "language": self.language, "home_area": self.home_area}
+        snapshot = {"id": self.contact_id, "language": self.language, "home_area": self.home_area}
+        if self.new_contact:
+            snapshot["new"] = True
+        return snapshot
 
 
 class DatabaseRuntime:
@@ -73,6 +86,8 @@ class DatabaseRuntime:
         self.caller = caller
         self.row = session_row
         self.report: Report | None = None
+        # Whether the reporter gets the reference by SMS too (an anonymous one only if they asked).
+        self.receipt = False
 
     def values(self) -> dict[str, Any]:
         return {
@@ -160,9 +175,40 @@ class DatabaseRuntime:
         if caller.contact is None and caller.contact_id is not None:
             caller.contact = await self.db.get(Contact, caller.contact_id)
         if caller.contact is None:
+            caller.contact = await find_contact(self.db, self.vault, caller.phone)
+        if caller.contact is None:
             caller.contact = await get_or_create_contact(self.db, self.vault, caller.phone)
+            caller.new_contact = True
         caller.contact_id = self.row.contact_id = caller.contact.id
         return caller.contact
+
+    async def _forget_new_contact(self) -> None:
+        """A first-time caller who reports anonymously leaves no contact row behind: made during
+        the same dial, it would say which number was dialling when the report came in. What they
+        chose (the language) is forgotten with it. A contact with a subscription stays."""
+        caller = self.caller
+        if not caller.new_contact or caller.contact_id is None:
+            return
+        contact_id = caller.contact_id
+        caller.contact_id = self.row.contact_id = None
+        caller.contact, caller.new_contact = None, False
+        subscribed = (
+            await self.db.execute(select(exists().where(Subscription.contact_id == contact_id)))
+        ).scalar_one()
+        if subscribed:
+            return
+        contact = await self.db.get(Contact, contact_id)
+        if contact is None:
+            return
+        # Only this dial and the one it resumes can point at a contact made during them.
+        await self.db.execute(
+            update(UssdSession).where(UssdSession.contact_id == contact_id).values(contact_id=None)
+        )
+        try:
+            async with self.db.begin_nested():
+                await self.db.delete(contact)
+        except IntegrityError:
+            pass  # something else of this number (an SMS) arrived meanwhile: it keeps its contact
 
     async def _set_language(self, data: dict[str, Any]) -> ActionResult:
         code = data.get("language")
@@ -181,6 +227,8 @@ class DatabaseRuntime:
         if area is None:
             raise FlowDataError("submit_report: unknown area")
         anonymous = bool(data["anonymous"])
+        if anonymous:
+            await self._forget_new_contact()
         contact = None if anonymous else await self._contact()
         report = await create_report(
             self.db,
@@ -200,6 +248,7 @@ class DatabaseRuntime:
             if data.get("subscribe"):
                 await subscribe(self.db, contact.id, area.id, "ussd")
         self.report = report
+        self.receipt = bool(data.get("receipt", not anonymous))
         return ActionResult(
             data={"reference": report.reference}, show={"reference": Label(text=report.reference)}
         )
@@ -209,6 +258,8 @@ class DatabaseRuntime:
         if previous is None or not previous.state:
             return ActionResult(goto="main:home")
         state = copy.deepcopy(previous.state)
+        # A contact made during the dial that was cut off is still this caller's first one.
+        self.caller.new_contact = self.caller.new_contact or bool((state.get("caller") or {}).get("new"))
         state["lang"] = self.row.language or state.get("lang")
         state.pop("error", None)
         state.pop("ended", None)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +15,14 @@ from gateway.areas.directory import CachedDirectory
 from gateway.committees.notify import CommitteeNotifier
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
+from gateway.flood.counter import FloodCounter
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
+from gateway.security.pseudonyms import Pseudonyms
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
+from gateway.ussd.privacy import end_session, forget_caller, session_row
 from gateway.ussd.render import fill, finish
 from gateway.ussd.runtime import Caller, DatabaseRuntime
 
@@ -62,13 +65,15 @@ class UssdService:
         self,
         engine: Engine,
         vault: PhoneVault,
+        pseudonyms: Pseudonyms,
         directory: CachedDirectory,
         outbox: Outbox,
         notifier: CommitteeNotifier,
         resume_window_s: int,
         flood_sessions_per_min: int = 8,
     ) -> None:
-        self.flood_sessions_per_min = flood_sessions_per_min
+        self.pseudonyms = pseudonyms
+        self.flood = FloodCounter(pseudonyms, "ussd", flood_sessions_per_min)
         self.notifier = notifier
         self.engine = engine
         self.vault = vault
@@ -77,33 +82,35 @@ class UssdService:
         self.resume_window = timedelta(seconds=resume_window_s)
 
     async def handle(self, db: AsyncSession, request: UssdRequest, hop: HopContext) -> Reply:
-        phone_hash = self.vault.lookup_hash(request.phone)
-        row = await self._session_row(db, request.session_id)
+        # The current key's hash first; during a key rotation, the previous keys' too.
+        phone_hashes = self.vault.lookup_hashes(request.phone)
+        row = await session_row(db, self.pseudonyms, request.session_id)
         created = row is None
         if row is None:
-            row = await self._create_row(db, request, phone_hash)
+            row = await self._create_row(db, request, phone_hashes[0])
             if row.hops:  # another process created it first; treat as a repeat of that hop
                 created = False
-        elif row.hops and request.text == row.last_text:
+        elif row.hops and self._repeated(row, request.text):
             # The provider repeated a hop we already answered: same answer, no second effect.
             return Reply(row.last_response, bool(row.ended_at), row.last_screen)
 
         directory = await self.directory.get(db)
-        if created and await self._flooding(db, phone_hash, row.id):
+        if created and await self.flood.hit(db, request.phone):
             # One number dialling again and again must not crowd out everyone else.
             tr = self.engine.catalogs.translator(self.engine.default_language)
             contact = await find_contact(db, self.vault, request.phone)
             if contact is not None and contact.language:
                 tr = self.engine.catalogs.translator(contact.language)
-            row.hops, row.ended_at, row.outcome, row.last_text = 1, utcnow(), "flood", request.text
-            row.last_response = finish(tr.gettext("ussd.flood"), tr.code, self.engine.limit)
-            return Reply(row.last_response, True, "flood")
+            reply = Reply(finish(tr.gettext("ussd.flood"), tr.code, self.engine.limit), True, "flood")
+            row.hops, row.outcome, row.last_response, row.last_screen = 1, "flood", reply.text, "flood"
+            end_session(row, self.pseudonyms, request.text)
+            return reply
         if created:
             caller = Caller.from_contact(request.phone, await find_contact(db, self.vault, request.phone))
             row.contact_id = caller.contact_id
             hop.language = caller.language
             runtime = DatabaseRuntime(db, self.vault, directory, caller, row)
-            caller.resumable = await self._resumable(db, phone_hash, row.id)
+            caller.resumable = await self._resumable(db, phone_hashes, row.id)
             state = new_state(hop.language)
             if caller.resumable is not None:
                 state["resume_from"] = caller.resumable.id
@@ -124,25 +131,39 @@ class UssdService:
                 return Reply(tr.gettext("ussd.error.session_over"), True, row.last_screen)
             if state.get("resume_from"):
                 caller.resumable = await self._resumable(
-                    db, phone_hash, row.id, only=state.pop("resume_from")
+                    db, phone_hashes, row.id, only=state.pop("resume_from")
                 )
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
 
         hop.language, hop.screen = state.get("lang"), reply.screen
-        if runtime.report is not None:
-            await self._receipt(db, request.phone, str(state.get("lang") or "fr"), caller, runtime.report)
-            await self.notifier.report_created(db, runtime.report)
+        report = runtime.report
+        if report is not None:
+            if runtime.receipt:
+                await self._receipt(db, request.phone, str(state.get("lang") or "fr"), caller, report)
+            await self.notifier.report_created(db, report)
         state["caller"] = caller.snapshot()
-        self._save(row, state, request.text, reply, runtime)
-        # No phone number here, not even masked: next to a report's time it could unmask an
-        # anonymous reporter.
-        log.info("ussd hop session=%s screen=%s end=%s", request.session_id[-8:], reply.screen, reply.end)
+        self._save(row, state, request.text, reply)
+        if report is not None and report.anonymous:
+            row.last_response = reply.text.replace(report.reference, "R-****")
+            await forget_caller(db, self.pseudonyms, row)
+        # Neither the number nor the session id: next to a screen such as report:done and a time,
+        # the provider's session id (which its records tie to a phone) would unmask an anonymous
+        # reporter.
+        log.debug("ussd hop screen=%s end=%s", reply.screen, reply.end)
         return reply
+
+    def _repeated(self, row: UssdSession, text: str) -> bool:
+        if row.ended_at is None:
+            return text == row.last_text
+        # An ended session keeps only a digest of its inputs (they held the description).
+        return row.last_text in (text, self.pseudonyms.input_path(text))
 
     async def _receipt(
         self, db: AsyncSession, phone: str, language: str, caller: Caller, report: Report
     ) -> None:
-        """USSD screens vanish; the reference also arrives by SMS, in the same transaction."""
+        """USSD screens vanish; the reference also arrives by SMS, in the same transaction. For an
+        anonymous reporter only on request (that SMS ties the reference to the number at the
+        operator), and its row is deleted once the provider has it."""
         reference = report.reference
         text = fill(
             self.engine.catalogs.translator(language).gettext("sms.receipt"), {"reference": reference}
@@ -157,39 +178,23 @@ class UssdService:
             scrub_after_send=report.anonymous,
         )
 
-    def _save(
-        self, row: UssdSession, state: dict[str, object], text: str, reply: Reply, runtime: DatabaseRuntime
-    ) -> None:
-        now = utcnow()
+    def _save(self, row: UssdSession, state: dict[str, object], text: str, reply: Reply) -> None:
         row.hops += 1
         row.last_text = text
         row.last_screen = reply.screen
         language = state.get("lang")
         if isinstance(language, str):
             row.language = language
-        row.updated_at = now
+        row.updated_at = utcnow()
         row.last_response = reply.text
         row.in_report = not reply.end and self.engine.flows.is_resumable(
             self.engine.flows.parse(reply.screen)
         )
         if reply.end:
-            row.ended_at = now
             row.outcome = str(state.get("outcome") or "ended")
-            # Answers are in the report now (or were cancelled): the session keeps none of them.
-            row.state = {}
-            if runtime.report is not None and runtime.report.anonymous:
-                # Nothing may lead from an anonymous report back to the phone that sent it.
-                row.contact_id = None
-                row.phone_hash = ""
-                row.last_response = reply.text.replace(runtime.report.reference, "R-****")
+            end_session(row, self.pseudonyms, text)
         else:
             row.state = state
-
-    async def _session_row(self, db: AsyncSession, session_id: str) -> UssdSession | None:
-        result = await db.execute(
-            select(UssdSession).where(UssdSession.session_id == session_id).with_for_update()
-        )
-        return result.scalar_one_or_none()
 
     async def _create_row(self, db: AsyncSession, request: UssdRequest, phone_hash: str) -> UssdSession:
         row = UssdSession(
@@ -207,24 +212,13 @@ class UssdService:
             async with db.begin_nested():
                 db.add(row)
         except IntegrityError:
-            existing = await self._session_row(db, request.session_id)
+            existing = await session_row(db, self.pseudonyms, request.session_id)
             assert existing is not None
             return existing
         return row
 
-    async def _flooding(self, db: AsyncSession, phone_hash: str, current_id: int) -> bool:
-        since = utcnow() - timedelta(minutes=1)
-        recent = await db.execute(
-            select(func.count()).where(
-                UssdSession.phone_hash == phone_hash,
-                UssdSession.started_at >= since,
-                UssdSession.id != current_id,
-            )
-        )
-        return int(recent.scalar_one()) >= self.flood_sessions_per_min
-
     async def _resumable(
-        self, db: AsyncSession, phone_hash: str, current_id: int, only: int | None = None
+        self, db: AsyncSession, phone_hashes: tuple[str, ...], current_id: int, only: int | None = None
     ) -> UssdSession | None:
         if self.resume_window.total_seconds() <= 0:
             return None
@@ -232,7 +226,7 @@ class UssdService:
         result = await db.execute(
             select(UssdSession)
             .where(
-                UssdSession.phone_hash == phone_hash,
+                UssdSession.phone_hash.in_(phone_hashes),
                 UssdSession.id != current_id,
                 UssdSession.in_report.is_(True),
                 UssdSession.outcome.is_(None),

@@ -83,7 +83,18 @@ async def test_subscribing_by_ussd_by_sms_and_after_a_report(
 
     reporter = UssdCaller(client, "+22376000202")
     await reporter.dial()
-    for answer in ("1", "1", "1", "1", "1", "2", "1", "Vol de moto", "2", "1"):  # …, Diou, not anonymous, yes
+    for answer in (
+        "1",
+        "1",
+        "1",
+        "1",
+        "1",
+        "2",
+        "1",
+        "Vol de moto",
+        "3",
+        "1",
+    ):  # …, Diou, with my number, yes
         await reporter.send(answer)
     assert (await reporter.send("1")).startswith("END ")
 

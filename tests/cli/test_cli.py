@@ -33,7 +33,7 @@ def test_flows_check_passes(env: dict[str, str]) -> None:
 
 
 def test_simulate_a_report_then_list_and_export(env: dict[str, str], tmp_path: Path) -> None:
-    answers = "\n".join(["1", "1", "1", "3", "1", "1", "Route coupée * pont", "2", "2", "1"]) + "\n"
+    answers = "\n".join(["1", "1", "1", "3", "1", "1", "Route coupée * pont", "3", "2", "1"]) + "\n"
     code, out, err = invoke(env, "simulate", "--phone", "+22370000077", "--language", "fr", stdin=answers)
     assert code == 0, err
     assert "CON Choisissez votre langue" in out
@@ -163,7 +163,7 @@ def test_committees_digest_and_status_from_the_cli(env: dict[str, str]) -> None:
     assert "Maire (-, bm, summaries+alerts)" in out
     assert "+22376100001" not in out
 
-    answers = "\n".join(["1", "1", "1", "1", "1", "9", "1", "Coups de feu la nuit", "2", "2", "1"]) + "\n"
+    answers = "\n".join(["1", "1", "1", "1", "1", "9", "1", "Coups de feu la nuit", "3", "2", "1"]) + "\n"
     code, out, err = invoke(env, "simulate", "--phone", "+22376000088", "--language", "fr", stdin=answers)
     assert code == 0, err
     reference = next(w.rstrip(".") for w in out.strip().splitlines()[-1].split() if w.startswith("R-"))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from gateway.committees.models import Committee, Digest
-from gateway.committees.service import CommitteeError, NewMember, create_committee, find_areas
+from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee, find_areas
 from gateway.committees.summary import Summary, render_summary
 from gateway.config import ROOT
 from gateway.contacts.service import get_or_create_contact
@@ -245,3 +245,17 @@ def test_a_crowded_summary_drops_whole_parts_and_fits(gateway: Gateway) -> None:
         assert sms_encoding(to_gsm7(text, language)).segments <= 3
         assert "412" in text
         assert not text.endswith(("…", ",")), text
+
+
+async def test_names_too_long_for_their_columns_are_refused_with_the_field(gateway: Gateway) -> None:
+    async with gateway.sessionmaker() as db, db.begin():
+        with pytest.raises(CommitteeError, match="at most 120") as too_long:
+            await create_committee(db, "C" * 121, ["Zégoua"], "daily 08:00", "Africa/Bamako")
+        committee = await create_committee(db, "Comité Zégoua", ["Zégoua"], "daily 08:00", "Africa/Bamako")
+        with pytest.raises(CommitteeError) as member:
+            await add_member(db, gateway.vault, committee, NewMember("M" * 121, "+22376100040", "fr"), "ML")
+        with pytest.raises(CommitteeError) as role:
+            await add_member(
+                db, gateway.vault, committee, NewMember("Maire", "+22376100040", "fr", "r" * 65), "ML"
+            )
+    assert (too_long.value.field, member.value.field, role.value.field) == ("name", "name", "role")

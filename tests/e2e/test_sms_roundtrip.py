@@ -65,7 +65,7 @@ async def test_ussd_report_gets_its_receipt_by_sms(
     caller: UssdCaller, gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: Callable[..., Dispatcher]
 ) -> None:
     await caller.dial()
-    for answer in ("2", "1", "2", "1", "1", "1", "1", "Kɛlɛ bɛ sugu la", "2", "2"):
+    for answer in ("2", "1", "2", "1", "1", "1", "1", "Kɛlɛ bɛ sugu la", "3", "2"):
         await caller.send(answer)
     end = await caller.send("1")
     await make_dispatcher().dispatch_once()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,20 +25,26 @@ def free_port() -> int:
 
 
 def gateway_env(gateway: Gateway, **settings: str) -> dict[str, str]:
-    """The test database and key, plus GATEWAY_<NAME> for each keyword."""
+    """The test database and key, a callback token (`serve` needs one on PostgreSQL; callers send
+    `?token=` with env["GATEWAY_CALLBACK_TOKEN"]), plus GATEWAY_<NAME> for each keyword."""
     return {
         **os.environ,
         "GATEWAY_DATABASE_URL": gateway.settings.database_url,
         "GATEWAY_SECRET_KEY": gateway.settings.secret_key or "",
-        "GATEWAY_CALLBACK_TOKEN": "",
+        "GATEWAY_CALLBACK_TOKEN": "ops-tests-callback-token-4c1b9e",
         "GATEWAY_LOG_LEVEL": "WARNING",
         **{f"GATEWAY_{name.upper()}": value for name, value in settings.items()},
     }
 
 
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(args: list[str], env: dict[str, str], stderr: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """A `gateway` command; its standard error is dropped unless a file is given to keep it."""
     return subprocess.Popen(
-        [str(GATEWAY), *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(GATEWAY), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr or subprocess.DEVNULL,
     )
 
 

@@ -26,7 +26,7 @@ from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
 Post = Callable[[str, dict[str, str]], Awaitable[httpx.Response]]
 # French, report, security incident, Mali, Sikasso, first commune, urgent, description,
 # not anonymous, no notices, send.
-ANSWERS = ["1", "1", "1", "1", "3", "1", "1", "Vol de bétail au marché", "2", "2", "1"]
+ANSWERS = ["1", "1", "1", "1", "3", "1", "1", "Vol de bétail au marché", "3", "2", "1"]
 COPIES = 8
 
 
@@ -49,10 +49,12 @@ async def post(gateway: Gateway, tmp_path: Path) -> AsyncIterator[Post]:
     try:
         await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/readyz", server)
 
+        token = {"token": env["GATEWAY_CALLBACK_TOKEN"]}
+
         async def new_connection(path: str, data: dict[str, str]) -> httpx.Response:
             # A connection of its own each time, so the kernel spreads the copies over the processes.
             return await asyncio.to_thread(
-                httpx.post, f"http://127.0.0.1:{port}{path}", data=data, timeout=30
+                httpx.post, f"http://127.0.0.1:{port}{path}", params=token, data=data, timeout=30
             )
 
         yield new_connection

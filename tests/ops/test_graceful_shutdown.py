@@ -31,6 +31,7 @@ async def test_sigterm_lets_the_hop_in_flight_finish(gateway: Gateway) -> None:
                 asyncio.to_thread(
                     httpx.post,
                     f"{base}/callbacks/africastalking/ussd",
+                    params={"token": env["GATEWAY_CALLBACK_TOKEN"]},
                     data={"sessionId": "ATUid_grace", "phoneNumber": "+22370000009", "text": ""},
                     timeout=30,
                 )

@@ -63,11 +63,12 @@ async def test_metrics_move_with_traffic(
     assert "+2237" not in after
 
 
-def post_and_scrape(base: str, messages: int, scrapes: int) -> list[str]:
+def post_and_scrape(base: str, token: str, messages: int, scrapes: int) -> list[str]:
     # A new connection per request, so that the kernel spreads them over the workers.
     for i in range(messages):
         response = httpx.post(
             f"{base}/callbacks/africastalking/sms",
+            params={"token": token},
             data={"from": f"+2237601{i:04d}", "text": f"Vol de moto {i}", "id": f"mp{i}"},
         )
         assert response.status_code == 200
@@ -83,7 +84,8 @@ async def test_every_worker_of_serve_reports_the_whole_pool(gateway: Gateway, tm
     server = start(["serve", "--port", str(port), "--workers", "2"], env)
     try:
         await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/readyz", server)
-        scrapes = await asyncio.to_thread(post_and_scrape, f"http://127.0.0.1:{port}", 20, 8)
+        base, token = f"http://127.0.0.1:{port}", env["GATEWAY_CALLBACK_TOKEN"]
+        scrapes = await asyncio.to_thread(post_and_scrape, base, token, 20, 8)
     finally:
         stop([server])
     assert len({f.stem.rsplit("_", 1)[1] for f in directory.glob("*.db")}) >= 2  # both workers wrote
@@ -100,3 +102,42 @@ def test_the_metrics_directory_is_emptied_of_metric_files_only(tmp_path: Path) -
     assert prepare_multiprocess_dir(tmp_path) == tmp_path
     assert [f.name for f in tmp_path.iterdir()] == ["notes.txt"]
     assert prepare_multiprocess_dir(tmp_path / "new").is_dir()
+
+
+async def test_labels_are_bounded_and_say_nothing_of_reports(
+    client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    caller = UssdCaller(client, "+22376000802")
+    await caller.dial()
+    for answer in ("1", "1", "1", "1", "3", "1", "1", "Vol de bétail au marché", "1"):
+        await caller.send(answer)
+    assert (await caller.send("1")).startswith("END ")  # an anonymous report, sent
+    await client.post(
+        "/callbacks/africastalking/ussd/events", data={"sessionId": caller.session_id, "status": "Success"}
+    )
+    for n in range(3):  # statuses an attacker makes up must not each become a time series
+        await client.post(
+            "/callbacks/africastalking/ussd/events", data={"sessionId": f"forged-{n}", "status": f"Bogus{n}"}
+        )
+    text = (await client.get("/metrics")).text
+    ended = [line for line in text.splitlines() if line.startswith("gateway_ussd_sessions_ended_total{")]
+    assert not any("report:done" in line or "Bogus" in line for line in ended)
+    assert any('last_screen="ended",status="Success"' in line for line in ended)
+    assert any('status="other"' in line for line in ended)
+
+
+async def test_metrics_can_require_a_token(gateway: Gateway) -> None:
+    from dataclasses import replace
+
+    from gateway.app import create_app
+
+    guarded = replace(
+        gateway, settings=gateway.settings.model_copy(update={"metrics_token": "m" * 8 + "x9Q"})
+    )
+    app = create_app(guarded.settings, guarded)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as c:
+        assert (await c.get("/metrics")).status_code == 401
+        assert (await c.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        allowed = await c.get("/metrics", headers={"Authorization": "Bearer " + "m" * 8 + "x9Q"})
+        assert allowed.status_code == 200
+        assert (await c.get("/healthz")).status_code == 200  # the probes stay open

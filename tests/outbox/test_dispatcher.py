@@ -268,15 +268,26 @@ async def test_stopping_finishes_the_request_in_flight_and_hands_back_the_rest(
     assert sorted(n for r in at.received for n in r.to if n in numbers) == numbers  # each exactly once
 
 
-async def test_anonymous_receipt_is_erased_once_sent(
+async def test_anonymous_receipt_leaves_no_row_once_sent(
     gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
 ) -> None:
     await enqueue(gateway, ("+22376000001", "Référence: R-7K3F"), scrub=True)
+    await enqueue(gateway, ("+22376000002", "Référence: R-7K3G"), scrub=True)
+    at.faults.number_codes = {"+22376000002": 403}  # InvalidPhoneNumber: never to be sent
+    await make_dispatcher().dispatch_once()
+    # Sent, or refused for good: either way no number, text, provider id or time is left of it.
+    assert await messages(gateway) == []
+    assert at.messages_to("+22376000001") == ["Référence: R-7K3F"]
+
+
+async def test_anonymous_receipt_waits_in_the_queue_through_a_transient_failure(
+    gateway: Gateway, at: FakeAfricasTalking, make_dispatcher: MakeDispatcher
+) -> None:
+    await enqueue(gateway, ("+22376000001", "Référence: R-7K3F"), scrub=True)
+    at.faults.server_errors = 1
     await make_dispatcher().dispatch_once()
     [row] = await messages(gateway)
-    assert row.status == "sent"
-    assert (row.phone_encrypted, row.phone_hash, row.body) == ("", "", "")
-    assert at.messages_to("+22376000001") == ["Référence: R-7K3F"]
+    assert row.status == "queued"  # still needed to send it: kept until the provider has it
 
 
 async def test_run_stops_cleanly(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -151,10 +152,13 @@ async def test_status_by_reference(client: httpx.AsyncClient, gateway: Gateway) 
     await text(client, "+22376000009", "R-ZZZZ")
     await text(client, "+22376000010", "R-BE6M")  # letters that read as Manding words decide nothing
     await text(client, "+22376000009", "Renard")  # reads like R-ENARD; no such report, so a report
-    answer, unknown, unknown_be, receipt = (m.body for m in (await replies(gateway))[1:])
+    await text(client, "+22376000001", f"SUIVI {report.reference}")  # the reporter's own number
+    answer, unknown, unknown_be, receipt, own = (m.body for m in (await replies(gateway))[1:])
     assert unknown_be == expected(gateway, "fr", "sms.status.unknown", reference="R-BE6M")
     first, renard = await reports(gateway)
-    assert answer == expected(
+    # Another number learns the status word only; the reporter's own number the date too.
+    assert answer == expected(gateway, "fr", "sms.status.brief", reference=report.reference, status="reçu")
+    assert own == expected(
         gateway,
         "fr",
         "sms.status.reply",
@@ -167,3 +171,23 @@ async def test_status_by_reference(client: httpx.AsyncClient, gateway: Gateway) 
     assert first.id == report.id
     assert renard.description == "Renard"
     assert receipt == expected(gateway, "fr", "sms.receipt", reference=renard.reference)
+
+
+async def test_status_of_an_anonymous_report_says_only_the_status_and_leaves_nothing(
+    client: httpx.AsyncClient, gateway: Gateway, make_report: Any, make_dispatcher: Any
+) -> None:
+    from gateway.outbox.provider import LogProvider
+    from gateway.sms.models import InboundMessage
+
+    report = await make_report("Zégoua", anonymous=True)
+    await text(client, "+22376000011", f"SUIVI {report.reference}")
+    [answer] = await replies(gateway)
+    assert answer.body == expected(
+        gateway, "fr", "sms.status.brief", reference=report.reference, status="reçu"
+    )
+    assert (answer.contact_id, answer.scrub_after_send) == (None, True)
+    async with gateway.sessionmaker() as db:
+        [question] = (await db.execute(select(InboundMessage.text))).scalars()
+    assert report.reference not in question  # which report this number asked about is not kept
+    await make_dispatcher(LogProvider()).dispatch_once()
+    assert await replies(gateway) == []

@@ -20,7 +20,7 @@ async def test_caller_cut_off_can_continue_where_they_stopped(caller: UssdCaller
     assert "Vous n'aviez pas termine" in screen or "terminé" in screen
     screen = await caller.send("1")  # continue
     assert "urgent" in screen  # back on the urgency screen, answers kept
-    for answer in ("2", "Conflit autour d'un puits", "1"):
+    for answer in ("2", "Conflit autour d'un puits", "3", "2"):  # …, with my number, no notices
         screen = await caller.send(answer)
     assert "Conflit entre communautés" in screen
     end = await caller.send("1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -25,6 +25,9 @@ router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(req
 PROVIDER = "africastalking"
 # A concatenated SMS is at most 255 parts; 1,600 characters is more than any phone here sends.
 MAX_TEXT = 1600
+# AT retries a callback for a while; its clock may be a little ahead of ours.
+PLAUSIBLE_PAST = timedelta(days=7)
+PLAUSIBLE_FUTURE = timedelta(hours=1)
 
 
 class CallbackError(Exception):
@@ -71,14 +74,18 @@ def _phone(form: FormData, name: str, region: str) -> str:
 
 
 def _date(value: object) -> datetime | None:
+    """When AT received the message, if it says so plausibly; otherwise None (now is used).
+    A date years away would overflow the database, dodge flood counting or outlive a purge."""
     # AT sends both 2018-03-19T08:34:18.445Z and 2018-03-19 08:34:18.
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    now = utcnow()
+    return moment if now - PLAUSIBLE_PAST <= moment <= now + PLAUSIBLE_FUTURE else None
 
 
 @router.post("/sms")
@@ -118,7 +125,7 @@ async def delivery_report(request: Request, gateway: GatewayDep) -> JSONResponse
         opted_out=reason_text in OPT_OUT_REASONS,
     )
     async with gateway.sessionmaker() as db, db.begin():
-        known = await record_delivery(db, report)
+        known = await record_delivery(db, report, gateway.vault)
     CALLBACKS.labels("delivery_report", "recorded" if known else "unknown_message").inc()
     return JSONResponse({"status": "recorded" if known else "unknown message"})
 

@@ -103,9 +103,15 @@ async def ussd_event(request: Request, gateway: GatewayDep) -> PlainTextResponse
         network_code=_field(form, "networkCode"),
     )
     async with gateway.sessionmaker() as db, db.begin():
-        row = await record_session_end(db, event)
+        row = await record_session_end(db, gateway.pseudonyms, event)
     CALLBACKS.labels("ussd_event", "ok").inc()
-    USSD_SESSIONS_ENDED.labels(status, row.last_screen or "-").inc()
+    # Bounded labels: the provider's status among the known ones, and the screen a caller left
+    # on only when they dropped off. A session we ended (a report sent, among others) is just
+    # "ended": a per-screen count rising at report:done would say when reports were made.
+    USSD_SESSIONS_ENDED.labels(
+        status if status in END_STATUSES else "other",
+        "ended" if row.ended_at is not None else (row.last_screen or "-"),
+    ).inc()
     return PlainTextResponse("OK")
 
 

@@ -39,6 +39,8 @@ class Case:
 INCOMING_CASES = [
     Case("valid", INCOMING, 200, "stored"),
     Case("ISO date with Z", {**INCOMING, "date": "2018-03-19T08:34:18.445Z"}, 200, "stored"),
+    Case("a date the database cannot hold", {**INCOMING, "date": "9999-12-31T23:59:59-14:00"}, 200, "stored"),
+    Case("a date that is no date", {**INCOMING, "date": "demain"}, 200, "stored"),
     Case(
         "no date, no to, linkId empty",
         {k: v for k, v in INCOMING.items() if k not in ("date", "to")} | {"linkId": ""},
@@ -192,3 +194,20 @@ async def test_opt_out_callback(
             )
         assert contact is not None
         assert contact.opted_out_at is not None
+
+
+@pytest.mark.parametrize(
+    "date", ["2018-03-19T08:34:18.445Z", "2099-01-01 00:00:00", "9999-12-31T23:59:59-14:00"]
+)
+async def test_an_implausible_date_is_replaced_by_now(
+    date: str, client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    # Kept as given, a date years back would escape flood counting and be purged at once; one
+    # years ahead would outlive every purge.
+    from gateway.db.base import utcnow
+
+    response = await client.post(SMS_URL, data={**INCOMING, "date": date})
+    assert response.status_code == 200
+    async with gateway.sessionmaker() as db:
+        received = (await db.execute(select(InboundMessage.received_at))).scalar_one()
+    assert abs((received - utcnow()).total_seconds()) < 600
