@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +19,7 @@ from gateway.api import committees as api_committees
 from gateway.api import health
 from gateway.api import reports as api_reports
 from gateway.api.body_limit import BodyLimit
+from gateway.api.validation import public_errors
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
 from gateway.config import Settings, get_settings
@@ -28,11 +27,6 @@ from gateway.db.errors import database_unavailable
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
-
-# A 422 says where and why; it echoes an input (or a ctx) only this short, so that a megabyte sent
-# is not a megabyte answered, and no object that is not JSON reaches the encoder.
-ECHO_LIMIT = 100
-MSG_LIMIT = 300
 
 
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> FastAPI:
@@ -92,58 +86,3 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         )
 
     return app
-
-
-def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors as a client may see them: where, why, and the input only when it is short."""
-    shown: list[dict[str, Any]] = []
-    for error in errors:
-        item: dict[str, Any] = {
-            "loc": [_clip(part, ECHO_LIMIT) for part in error.get("loc", ())],
-            "msg": _clip(str(error.get("msg", "")), MSG_LIMIT),
-            "type": str(error.get("type", "")),
-        }
-        for key in ("input", "ctx"):
-            if key in error and short_json(error[key]) is not None:
-                item[key] = error[key]
-        shown.append(item)
-    return shown
-
-
-def short_json(value: Any, limit: int = ECHO_LIMIT) -> str | None:
-    """The JSON text of value if it is JSON and at most limit characters long, else None."""
-    if _json_lower_bound(value, limit) > limit:
-        return None  # decided without encoding a large value, however often it is repeated
-    try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):
-        return None
-    return text if len(text) <= limit else None
-
-
-def _json_lower_bound(value: Any, limit: int) -> int:
-    # At most the length json.dumps gives; it stops counting once past limit, so a deep or wide
-    # value costs no more than limit steps.
-    if isinstance(value, str):
-        return len(value) + 2
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list | tuple):
-        items = ((None, v) for v in value)
-    else:
-        return 1
-    size = 2
-    if size > limit:
-        return size  # checked before going deeper, so nesting cannot outrun the stack
-    for key, item in items:
-        if key is not None:
-            size += _json_lower_bound(key, limit - size)
-        size += _json_lower_bound(item, limit - size)
-        if size > limit:
-            return size
-    return size
-
-
-def _clip(part: Any, limit: int) -> Any:
-    return part[:limit] + "…" if isinstance(part, str) and len(part) > limit else part

@@ -171,21 +171,26 @@ def _split_keys(value: str) -> list[str]:
     return [key.strip() for key in value.split(",") if key.strip()]
 
 
-def previous_keys_problem(current: str, keys: list[str], *, strength: bool = True) -> str | None:
+def previous_keys_problem(current: str, keys: list[str]) -> str | None:
     """What is wrong with GATEWAY_PREVIOUS_SECRET_KEYS, or None. Keys are never echoed: a key is
-    named by its place in the list. `strength=False` is for `gateway keys`, which must read a
-    weak old key to move what it protects to a strong one."""
+    named by its place in the list. Their strength is not judged: a weak old key is exactly what
+    a rotation retires (see weak_previous_keys)."""
     for position, key in enumerate(keys, start=1):
         if key == current:
             return f"key {position} is GATEWAY_SECRET_KEY itself; list only the keys it replaced"
         if key in keys[: position - 1]:
             return f"key {position} is listed twice"
-        if strength and (weakness := key_weakness(key)):
-            return (
-                f"key {position} is too weak ({weakness}): {RULE}; to retire a weak old key, "
-                "stop the gateway and run `gateway keys rotate`"
-            )
     return None
+
+
+def weak_previous_keys(settings: Settings) -> list[str]:
+    """One warning per weak previous key, by its place in the list (never the key)."""
+    return [
+        f"GATEWAY_PREVIOUS_SECRET_KEYS key {position} is weak ({weakness}); it only decrypts, until "
+        "`gateway keys rotate` has moved what it protects to GATEWAY_SECRET_KEY"
+        for position, key in enumerate(settings.previous_keys, start=1)
+        if (weakness := key_weakness(key))
+    ]
 
 
 class SettingsError(RuntimeError):

@@ -65,7 +65,7 @@ class Scrubber:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Scrubber:
-        keys = [settings.secret_key, *(key.strip() for key in settings.previous_secret_keys.split(","))]
+        keys = [settings.secret_key, *settings.previous_keys]
         return cls([settings.callback_token, settings.metrics_token, settings.at_api_key, *keys])
 
     def __call__(self, text: str) -> str:

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import typer
 
-from gateway.config import Settings, SettingsError, load_settings
+from gateway.config import Settings, SettingsError, load_settings, weak_previous_keys
 from gateway.db.engine import SessionMaker
 from gateway.logging import configure_logging
 
@@ -27,6 +27,8 @@ def settings_or_exit(*, secret: bool = True) -> Settings:
     except SettingsError as exc:
         err(str(exc))
         raise typer.Exit(2) from None
+    for warning in weak_previous_keys(settings) if secret else []:
+        err(f"warning: {warning}")
     configure_logging(settings)
     return settings
 

@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import typer
-from pydantic_settings import BaseSettings
 
-from gateway.cli.common import database, err, run
-from gateway.config import Settings, SettingsError, load_settings, previous_keys_problem
+from gateway.cli.common import database, err, run, settings_or_exit
+from gateway.config import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +25,6 @@ BATCH_SIZE = 300
 BatchStep = Callable[["AsyncSession", int], Awaitable["Batch"]]
 
 app = typer.Typer(no_args_is_help=True, help="Secret key rotation (GATEWAY_PREVIOUS_SECRET_KEYS).")
-
-
-class _PreviousKeys(BaseSettings):
-    """GATEWAY_PREVIOUS_SECRET_KEYS read from the same places as Settings, without its strength check."""
-
-    model_config = Settings.model_config
-    previous_secret_keys: str = ""
 
 
 @app.command("rotate")
@@ -150,30 +142,10 @@ async def _each_batch(sessions: SessionMaker, step: BatchStep) -> Tally:
 
 
 def _settings_and_vault() -> tuple[Settings, PhoneVault]:
-    """Settings as every command has them, except that a weak previous key is taken (with a
-    warning): these commands are the way to retire it, and the server refuses it."""
-    from gateway.logging import configure_logging
-    from gateway.security.keys import PhoneVault
-    from gateway.security.strength import key_weakness
+    from gateway.wiring import build_vault
 
-    try:
-        raw = _PreviousKeys().previous_secret_keys
-        settings = load_settings(previous_secret_keys="")
-        current = settings.require_secret_key()
-        previous = [key.strip() for key in raw.split(",") if key.strip()]
-        if problem := previous_keys_problem(current, previous, strength=False):
-            raise SettingsError(f"bad settings: GATEWAY_PREVIOUS_SECRET_KEYS: {problem}")
-    except SettingsError as exc:
-        err(str(exc))
-        raise typer.Exit(2) from None
-    configure_logging(settings)
-    for position, key in enumerate(previous, start=1):
-        if weakness := key_weakness(key):
-            err(
-                f"warning: GATEWAY_PREVIOUS_SECRET_KEYS key {position} is weak ({weakness}); "
-                "read only to move what it protects to GATEWAY_SECRET_KEY"
-            )
-    return settings, PhoneVault(current, previous)
+    settings = settings_or_exit()  # it warns of a weak previous key: these commands retire it
+    return settings, build_vault(settings)
 
 
 def _report(tallies: dict[str, Tally], *, write: bool) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError, field_validator
 
-from gateway.app import ECHO_LIMIT, public_errors, short_json
+from gateway.api.validation import ECHO_LIMIT, public_errors, short_json
 from gateway.wiring import Gateway
 from tests.api.test_committees_api import token
 

@@ -138,7 +138,7 @@ async def test_rows_no_key_opens_are_reported_not_deleted(keys: Keyring, gateway
 
 
 async def test_a_weak_old_key_can_still_be_retired(keys: Keyring, gateway: Gateway) -> None:
-    weak = "x" * 40  # refused as a previous key by the server, read here to move away from it
+    weak = "x" * 40  # taken, with a warning, so that a rotation can move away from it
     vault = PhoneVault(weak)
     async with keys.old.sessionmaker() as db, db.begin():
         db.add(Contact(phone_hash=vault.lookup_hash(REPORTER), phone_encrypted=vault.encrypt(REPORTER)))

@@ -21,6 +21,7 @@ NOISE = re.compile(
     r"|\d{1,3}(?:\.\d{1,3}){3}:\d+"
     r"|HTTP/[\d.]+\\?\" \d{3}"  # in JSON the quote is escaped
     r"|process \[\d+\]"
+    r"|dispatcher [\w.-]+:\d+:[0-9a-f]+"  # a worker's id: host, process id, a counter
     r"|(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])"
     r"|\+22[36]"  # a country code in front of a masked number is allowed
 )
