@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     sms_max_attempts: int = Field(default=12, ge=1, le=50)
     sms_retry_base_s: float = Field(default=10.0, gt=0)
     sms_followup_window_s: int = Field(default=1800, ge=0)
+    # A follow-up text is acknowledged at most this often ("added to your report").
+    sms_followup_ack_interval_s: int = Field(default=300, ge=0)
+    # An urgent SMS report without a place, whose sender did not say where within this time, is
+    # alerted to the committees of the sender's usual commune (or country), flagged as placeless.
+    sms_place_wait_s: int = Field(default=300, ge=30, le=86_400)
+    # What one SMS part costs, for the cost shown before a broadcast is scheduled (0: unknown).
+    sms_price_per_part: float = Field(default=0.0, ge=0)
+    sms_currency: str = Field(default="XOF", min_length=3, max_length=3)
     dispatch_poll_s: float = Field(default=1.0, gt=0)
     dispatch_lease_s: int = Field(default=300, ge=10)
     digest_poll_s: float = Field(default=30.0, gt=0)

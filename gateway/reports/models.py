@@ -13,7 +13,10 @@ class Report(Base):
 
     __tablename__ = "reports"
     # Summaries count reports by commune over a period.
-    __table_args__ = (Index("ix_reports_area_created", "area_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_area_created", "area_id", "created_at"),
+        Index("ix_reports_area_placed", "area_id", "placed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -27,6 +30,16 @@ class Report(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
+    # When the report reached the place it is counted in now: its creation, or a later answer or
+    # correction. Summaries count reports by this, so one placed late is not missed.
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An SMS report without a place: when its sender was asked where (once).
+    place_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False while the place is only the sender's usual commune, used for an urgent report whose
+    # sender did not say where in time.
+    place_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When committee members were first alerted (urgent reports only).
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReportEvent(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db.base import utcnow
 from gateway.reports.models import Report
 from gateway.reports.reference import new_reference
 
@@ -71,6 +72,7 @@ async def create_report(session: AsyncSession, new: NewReport) -> Report:
             anonymous=new.anonymous,
             contact_id=None if new.anonymous else new.contact_id,
             status="new",
+            placed_at=utcnow() if new.area_id is not None else None,
         )
         try:
             async with session.begin_nested():
