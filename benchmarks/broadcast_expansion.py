@@ -35,8 +35,10 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from gateway.api.tokens import create_token  # noqa: E402
 from gateway.areas.models import Area  # noqa: E402
+from gateway.broadcasts.lifecycle import schedule  # noqa: E402
+from gateway.broadcasts.meetings import create_meeting  # noqa: E402
 from gateway.broadcasts.models import BroadcastArea, Subscription  # noqa: E402
-from gateway.broadcasts.service import create_broadcast, create_meeting  # noqa: E402
+from gateway.broadcasts.service import create_broadcast  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.contacts.models import Contact  # noqa: E402
 from gateway.db.base import utcnow  # noqa: E402
@@ -125,6 +127,7 @@ async def build(gateway: Gateway, subscribers: int, rng: random.Random) -> tuple
         # The other 39 communes by id (a name may be used twice across the border).
         for commune in communes[1:]:
             db.add(BroadcastArea(broadcast_id=broadcast.id, area_id=commune.id))
+        await schedule(db, broadcast, gateway.texts)
         viewer = await create_token(db, "benchmark viewer", "viewer")
         return broadcast.id, [viewer]
 

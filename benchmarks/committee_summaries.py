@@ -85,10 +85,16 @@ async def build(gateway: Gateway, reports: int, rng: random.Random) -> None:
                 db.add(CommitteeArea(committee_id=committee.id, area_id=area_id))
     now = utcnow()
     for first in range(0, reports, BATCH):
+        moments = [
+            now - timedelta(seconds=rng.randint(0, 60 * 86400))
+            for _ in range(first, min(first + BATCH, reports))
+        ]
         rows = [
             {
                 "reference": f"B-{n:07d}",
-                "created_at": now - timedelta(seconds=rng.randint(0, 60 * 86400)),
+                "created_at": moments[n - first],
+                "placed_at": moments[n - first],
+                "place_confirmed": True,
                 "channel": "ussd" if n % 3 else "sms",
                 "language": ("fr", "bm", "dyu", "mos")[n % 4],
                 "topic": rng.choice(TOPICS),

@@ -17,6 +17,7 @@ from gateway import __version__
 from gateway.api import broadcasts as api_broadcasts
 from gateway.api import committees as api_committees
 from gateway.api import health
+from gateway.api import meetings as api_meetings
 from gateway.api import reports as api_reports
 from gateway.api.body_limit import BodyLimit
 from gateway.api.validation import public_errors
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(at_sms.router)
     app.include_router(api_committees.router)
     app.include_router(api_reports.router)
+    app.include_router(api_meetings.router)
     app.include_router(api_broadcasts.router)
 
     @app.exception_handler(DBAPIError)

@@ -12,6 +12,7 @@ from gateway.areas.directory import CachedDirectory
 from gateway.broadcasts.expander import BroadcastExpander
 from gateway.broadcasts.texts import BroadcastTexts
 from gateway.committees.notify import CommitteeNotifier
+from gateway.committees.placeless import PlacelessAlerts
 from gateway.committees.scheduler import DigestScheduler
 from gateway.config import Settings, SettingsError
 from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
@@ -77,6 +78,7 @@ class Gateway:
     texts: BroadcastTexts
     expander: BroadcastExpander
     sweeper: Sweeper
+    placeless: PlacelessAlerts
 
     @classmethod
     def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
@@ -117,14 +119,17 @@ class Gateway:
                 engine.catalogs,
                 Keywords.load(settings.flows_dir / "sms" / "keywords.yaml"),
                 notifier,
+                directory,
                 settings.sms_followup_window_s,
                 settings.flood_sms_per_min,
+                settings.sms_followup_ack_interval_s,
             ),
             notifier=notifier,
             scheduler=DigestScheduler(sessionmaker, outbox, engine.catalogs, vault, directory, settings),
             texts=texts,
             expander=BroadcastExpander(sessionmaker, texts, directory, settings),
             sweeper=Sweeper(sessionmaker, settings.ussd_resume_window_s),
+            placeless=PlacelessAlerts(sessionmaker, notifier, settings.sms_place_wait_s),
         )
 
     def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
@@ -138,6 +143,7 @@ class Gateway:
             self.scheduler.run(stop),
             self.expander.run(stop),
             self.sweeper.run(stop),
+            self.placeless.run(stop),
         )
 
     @property

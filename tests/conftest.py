@@ -3,7 +3,9 @@ GATEWAY_TEST_DATABASE_URL is set), emptied between tests; the ASGI app driven ov
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,22 +23,33 @@ from gateway.areas.models import Area
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms
 from gateway.committees.models import Committee
 from gateway.committees.service import NewMember, add_member, create_committee
-from gateway.config import Settings, load_settings
+from gateway.config import Settings, get_settings, load_settings
 from gateway.db.migrate import upgrade
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.reports.models import Report
 from gateway.reports.service import NewReport, create_report
 from gateway.wiring import Gateway
-from tests.fakes.at_server import FakeAfricasTalking, Faults
-from tests.helpers import MakeCommittee, MakeReport, UssdCaller, empty_tables
+from tests.fakes.at_server import FakeAfricasTalking
+from tests.helpers import (
+    MakeAtProvider,
+    MakeCommittee,
+    MakeReport,
+    StartDispatcher,
+    UssdCaller,
+    empty_tables,
+)
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 
+# No deadline anywhere: it times each example on the wall clock, so on a loaded machine it measures
+# the machine (one example descheduled for 200 ms fails the test as "flaky"), not the code.
+hypothesis_settings.register_profile("gateway", deadline=None)
 # In CI the property tests run the same examples every time: a failure there is reproducible, and a
 # green run does not depend on luck. Locally they keep exploring.
-hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("gateway"), derandomize=True, print_blob=True
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "gateway")
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +91,17 @@ async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
+    # Settings read from the environment once per process: a test that changed the environment
+    # must not hand its settings to the next one.
+    get_settings.cache_clear()
     if "gateway" not in request.fixturenames:
         return
     gateway: Gateway = request.getfixturevalue("gateway")
     async with gateway.sessionmaker() as db, db.begin():
         await empty_tables(db)
+    # The gateway lives for the whole run and keeps the areas for a minute: without this, what a
+    # test sees of them would depend on which test loaded them last, and how long ago.
+    gateway.directory.invalidate()
 
 
 @pytest.fixture
@@ -102,9 +121,15 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def fake_at() -> Iterator[FakeAfricasTalking]:
-    server = FakeAfricasTalking().start()
+    """A fake Africa's Talking server of this test's own: its own port, its own API key.
+
+    A shared one recorded requests that an earlier test's slow answers or leftover dispatchers
+    sent after that test had ended, and a later test counted them as its own (issue 11). This one
+    stops with its test; a request still addressed to it afterwards is refused, and a new server
+    that happens to get the same port answers it 401 (another key) without recording it."""
+    server = FakeAfricasTalking(api_key=f"test-api-key-{secrets.token_hex(8)}").start()
     yield server
     server.stop()
 
@@ -112,14 +137,32 @@ def fake_at() -> Iterator[FakeAfricasTalking]:
 @pytest.fixture
 def at(fake_at: FakeAfricasTalking) -> FakeAfricasTalking:
     """The fake Africa's Talking server, with no faults and nothing received yet."""
-    fake_at.faults = Faults()
-    fake_at.received.clear()
     return fake_at
 
 
+# A healthy answer may take a while on a loaded machine; a test that wants the client to give up
+# (an answer held or slow) asks for a shorter read timeout with `make_at_provider`.
+AT_TIMEOUT = (5.0, 10.0)
+
+
 @pytest.fixture
-def at_provider(at: FakeAfricasTalking) -> AfricasTalkingSms:
-    return AfricasTalkingSms("sandbox", at.api_key, at.base_url, None, timeout=(1.0, 1.5))
+def make_at_provider(at: FakeAfricasTalking) -> MakeAtProvider:
+    """The real SDK pointed at this test's fake, its key, sender id or timeout replaced if asked."""
+
+    def make(
+        *,
+        api_key: str | None = None,
+        sender_id: str | None = None,
+        timeout: tuple[float, float] = AT_TIMEOUT,
+    ) -> AfricasTalkingSms:
+        return AfricasTalkingSms("sandbox", api_key or at.api_key, at.base_url, sender_id, timeout=timeout)
+
+    return make
+
+
+@pytest.fixture
+def at_provider(make_at_provider: MakeAtProvider) -> AfricasTalkingSms:
+    return make_at_provider()
 
 
 @pytest.fixture
@@ -129,6 +172,26 @@ def make_dispatcher(gateway: Gateway, at_provider: AfricasTalkingSms) -> Callabl
         return Dispatcher(gateway.sessionmaker, provider or at_provider, gateway.vault, settings)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+async def start_dispatcher() -> AsyncIterator[StartDispatcher]:
+    """`dispatcher.run(stop)` in a task, as (stop, task). Whatever becomes of the test, the task is
+    stopped and awaited after it: the tests share one event loop, and a dispatcher left running
+    would go on claiming and sending the messages of the tests after."""
+    started: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    def start(dispatcher: Dispatcher) -> tuple[asyncio.Event, asyncio.Task[None]]:
+        stop = asyncio.Event()
+        started.append((stop, asyncio.create_task(dispatcher.run(stop))))
+        return started[-1]
+
+    yield start
+    for stop, _task in started:
+        stop.set()
+    running = [task for _stop, task in started if not task.done()]  # a finished one was awaited
+    if running:
+        await asyncio.wait_for(asyncio.gather(*running), 30)
 
 
 @pytest.fixture
@@ -174,7 +237,7 @@ async def make_report(gateway: Gateway) -> MakeReport:
                 ),
             )
             if at is not None:
-                report.created_at = at
+                report.created_at = report.placed_at = at
         return report
 
     return make

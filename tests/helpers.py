@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import asyncio
+import inspect
 import secrets
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+if TYPE_CHECKING:
+    from gateway.channels.africastalking.sms_client import AfricasTalkingSms
+    from gateway.outbox.dispatcher import Dispatcher
+
 USSD_URL = "/callbacks/africastalking/ussd"
 MakeCommittee = Callable[..., Awaitable[Any]]
 MakeReport = Callable[..., Awaitable[Any]]
+MakeAtProvider = Callable[..., "AfricasTalkingSms"]
+StartDispatcher = Callable[["Dispatcher"], tuple[asyncio.Event, "asyncio.Task[None]"]]
 
 
 class UssdCaller:
@@ -83,3 +92,16 @@ def leaks(dump: list[tuple[str, str, str]], needles: list[str]) -> list[tuple[st
     """The values that contain any of `needles` (case folded)."""
     folded = [n.casefold() for n in needles if n]
     return [entry for entry in dump if any(n in entry[2].casefold() for n in folded)]
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], what: str, seconds: float = 30) -> None:
+    """Until `check()` holds, or an AssertionError naming `what` after `seconds`: a wait that ends as
+    soon as the thing has happened, however loaded the machine, instead of a fixed sleep."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,44 +1,35 @@
-"""Admin API: areas, subscriptions, contacts, meetings and broadcasts (notices, announcements)."""
+"""Admin API: areas, subscriptions, contacts and broadcasts (notices, announcements); meetings are in
+meetings.py."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.deps import GatewayDep, Organiser, Reader
-from gateway.api.params import Clean, Id, Moment
+from gateway.api.params import Clean, Id, Moment, Texts, plain
 from gateway.api.scope import reach
 from gateway.api.tokens import Principal
+from gateway.api.validation import invalid, refused
 from gateway.areas.models import Area
 from gateway.audit.service import record
+from gateway.broadcasts.errors import BroadcastError, Refused
+from gateway.broadcasts.idempotency import keyed, remember, request_digest
+from gateway.broadcasts.lifecycle import move, schedule
+from gateway.broadcasts.listing import Filters, area_names, list_broadcasts
 from gateway.broadcasts.models import Broadcast, Meeting, Subscription
-from gateway.broadcasts.service import (
-    BroadcastError,
-    audience_communes,
-    broadcast_stats,
-    create_broadcast,
-    create_meeting,
-    dry_run,
-)
-from gateway.committees.coverage import communes_under
+from gateway.broadcasts.preview import Price, preview
+from gateway.broadcasts.service import audience_communes, broadcast_stats, create_broadcast
 from gateway.contacts.models import Contact
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1", tags=["organisers"])
-Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[Clean, Field(max_length=1000)]]
-
-
-def _plain(texts: Texts) -> dict[str, str]:
-    return {str(language): text for language, text in texts.items()}
-
-
-def _invalid(exc: BroadcastError) -> JSONResponse:
-    return JSONResponse({"error": str(exc), "field": exc.field}, status_code=422)
 
 
 @router.get("/areas")
@@ -116,59 +107,9 @@ async def contacts(
         ]
 
 
-class MeetingIn(BaseModel):
-    title: Texts = Field(min_length=1)
-    place: Clean = Field(min_length=1, max_length=160)
-    area: Clean | None = Field(default=None, max_length=160)
-    starts_at: Moment
-    timezone: Clean = Field(default="Africa/Bamako", max_length=64)
-    agenda: Texts = Field(default_factory=dict)
-
-
-@router.post("/meetings", status_code=201)
-async def add_meeting(body: MeetingIn, _: Organiser, gateway: GatewayDep) -> Any:
-    try:
-        async with gateway.sessionmaker() as db, db.begin():
-            meeting = await create_meeting(
-                db,
-                title=_plain(body.title),
-                place=body.place,
-                area=body.area,
-                starts_at=body.starts_at,
-                timezone=body.timezone,
-                agenda=_plain(body.agenda),
-            )
-            return {
-                "id": meeting.id,
-                "title": meeting.title,
-                "place": meeting.place,
-                "starts_at": meeting.starts_at.isoformat(),
-                "timezone": meeting.timezone,
-                "agenda": meeting.agenda,
-            }
-    except BroadcastError as exc:
-        return _invalid(exc)
-
-
-@router.get("/meetings")
-async def list_meetings(principal: Reader, gateway: GatewayDep) -> list[dict[str, Any]]:
-    """Every meeting; for a committee token, those held for its communes."""
-    async with gateway.sessionmaker() as db:
-        within = await reach(db, gateway, principal)
-        directory = await gateway.directory.get(db)
-        meetings = (await db.execute(select(Meeting).order_by(Meeting.starts_at))).scalars()
-        return [
-            {
-                "id": m.id,
-                "title": m.title,
-                "place": m.place,
-                "starts_at": m.starts_at.isoformat(),
-                "timezone": m.timezone,
-                "agenda": m.agenda,
-            }
-            for m in meetings
-            if within is None or (m.area_id is not None and communes_under(directory, [m.area_id]) & within)
-        ]
+# lifecycle.STATUSES and service.KINDS, spelt out for the OpenAPI schema.
+Status = Literal["draft", "scheduled", "expanding", "paused", "done", "cancelled", "failed"]
+Kind = Literal["notice", "reminder", "announcement"]
 
 
 class BroadcastIn(BaseModel):
@@ -176,65 +117,173 @@ class BroadcastIn(BaseModel):
     areas: list[Annotated[Clean, Field(min_length=1, max_length=160)]] = Field(min_length=1, max_length=200)
     meeting_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     texts: Texts = Field(default_factory=dict)
+    # When it goes once scheduled (unless the schedule call says otherwise).
     send_at: Moment | None = None
     french_fallback: bool = False
 
 
-async def _view(gateway: Gateway, broadcast_id: int, principal: Principal) -> dict[str, Any]:
-    async with gateway.sessionmaker() as db:
-        broadcast = await db.get(Broadcast, broadcast_id)
-        directory = await gateway.directory.get(db)
-        within = await reach(db, gateway, principal)
-        if broadcast is not None and within is not None:
-            if not await audience_communes(db, directory, broadcast.id) & within:
-                broadcast = None  # to a committee token, another committee's broadcast does not exist
-        if broadcast is None:
-            raise HTTPException(404, "no such broadcast")
-        preview = await dry_run(db, directory, gateway.texts, broadcast, gateway.settings.sms_gsm7, within)
-        stats = await broadcast_stats(db, directory, broadcast.id, within)
+class ScheduleIn(BaseModel):
+    send_at: Moment | None = None
+
+
+def _summary(broadcast: Broadcast, areas: list[str]) -> dict[str, Any]:
     return {
         "id": broadcast.id,
         "kind": broadcast.kind,
         "status": broadcast.status,
         "meeting_id": broadcast.meeting_id,
-        "send_at": broadcast.send_at.isoformat(),
+        "parent_id": broadcast.parent_id,
+        "areas": areas,
+        "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,
         "french_fallback": broadcast.french_fallback,
-        "dry_run": {
-            "recipients": preview.recipients,
-            "sms_parts": preview.total_parts,
-            "languages": [line.__dict__ for line in preview.lines],
-        },
+        "created_at": broadcast.created_at.isoformat(),
+        "created_by": broadcast.created_by,
+        "finished_at": broadcast.finished_at.isoformat() if broadcast.finished_at else None,
+        "failure_reason": broadcast.failure_reason,
+    }
+
+
+async def _view(gateway: Gateway, broadcast_id: int, principal: Principal) -> dict[str, Any]:
+    settings = gateway.settings
+    async with gateway.sessionmaker() as db:
+        broadcast = await db.get(Broadcast, broadcast_id)
+        directory = await gateway.directory.get(db)
+        within = await reach(db, gateway, principal)
+        if broadcast is not None and within is not None:
+            if not await audience_communes(db, directory, broadcast) & within:
+                broadcast = None  # to a committee token, another committee's broadcast does not exist
+        if broadcast is None:
+            raise HTTPException(404, "no such broadcast")
+        shown = await preview(
+            db,
+            directory,
+            gateway.texts,
+            broadcast,
+            gsm7=settings.sms_gsm7,
+            price=Price(settings.sms_price_per_part, settings.sms_currency),
+            within=within,
+        )
+        stats = await broadcast_stats(db, directory, broadcast.id, within)
+        areas = (await area_names(db, directory, [broadcast]))[broadcast.id]
+    return {
+        **_summary(broadcast, areas),
+        "dry_run": shown.as_dict(),
         "stats": [line.__dict__ for line in stats],
     }
 
 
+async def _create(
+    gateway: Gateway, body: BroadcastIn, principal: Principal, key: str | None, digest: str
+) -> tuple[int, bool]:
+    """(the draft's id, whether an earlier request with the same key had made it)."""
+    async with gateway.sessionmaker() as db, db.begin():
+        if key is not None and (earlier := await keyed(db, principal.token_id, key, digest)):
+            return earlier.id, True
+        meeting = await db.get(Meeting, body.meeting_id) if body.meeting_id else None
+        if body.meeting_id and meeting is None:
+            raise BroadcastError("meeting_id", "no such meeting")
+        broadcast = await create_broadcast(
+            db,
+            kind=body.kind,
+            areas=body.areas,
+            send_at=body.send_at,
+            meeting=meeting,
+            texts=plain(body.texts),
+            french_fallback=body.french_fallback,
+            created_by=principal.name,
+            token_id=principal.token_id,
+        )
+        if key is not None:
+            remember(broadcast, key, digest)
+            await db.flush()
+        return broadcast.id, False
+
+
 @router.post("/broadcasts", status_code=201)
-async def add_broadcast(body: BroadcastIn, principal: Organiser, gateway: GatewayDep) -> Any:
+async def add_broadcast(
+    body: BroadcastIn,
+    principal: Organiser,
+    gateway: GatewayDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
+) -> Any:
+    """A draft, never sent until scheduled, and its preview: per language the exact SMS, its
+    encoding and parts, the recipients, the cost and every part not in the reader's language.
+    With an Idempotency-Key, the same request again returns the same draft."""
+    digest = request_digest(body.model_dump(mode="json"))
     try:
-        async with gateway.sessionmaker() as db, db.begin():
-            meeting = await db.get(Meeting, body.meeting_id) if body.meeting_id else None
-            if body.meeting_id and meeting is None:
-                raise BroadcastError("meeting_id", "no such meeting")
-            broadcast = await create_broadcast(
-                db,
-                kind=body.kind,
-                areas=body.areas,
-                send_at=body.send_at,
-                meeting=meeting,
-                texts=_plain(body.texts),
-                french_fallback=body.french_fallback,
-                created_by=principal.name,
-            )
-            broadcast_id = broadcast.id
+        try:
+            broadcast_id, replayed = await _create(gateway, body, principal, idempotency_key, digest)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # Another request with the same key committed first: this one gets its draft.
+            async with gateway.sessionmaker() as db:
+                earlier = await keyed(db, principal.token_id, idempotency_key, digest)
+            if earlier is None:
+                raise
+            broadcast_id, replayed = earlier.id, True
     except BroadcastError as exc:
-        return _invalid(exc)
+        return invalid(exc)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return await _view(gateway, broadcast_id, principal)
+
+
+@router.get("/broadcasts")
+async def broadcasts(
+    principal: Reader,
+    gateway: GatewayDep,
+    status: Status | None = None,
+    kind: Kind | None = None,
+    meeting_id: int | None = Query(None, ge=1, le=2_147_483_647),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> list[dict[str, Any]]:
+    """Newest first; a committee token sees those whose areas meet its communes."""
+    async with gateway.sessionmaker() as db:
+        directory = await gateway.directory.get(db)
+        within = await reach(db, gateway, principal)
+        found = await list_broadcasts(
+            db, directory, Filters(status, kind, meeting_id), within=within, limit=limit, offset=offset
+        )
+        areas = await area_names(db, directory, found)
+    return [_summary(b, areas[b.id]) for b in found]
 
 
 @router.get("/broadcasts/{broadcast_id}")
 async def get_broadcast(broadcast_id: Id, principal: Reader, gateway: GatewayDep) -> dict[str, Any]:
-    """The dry run (who would get what, in how many SMS parts) and the live counts; a committee
+    """The preview (who would get what, in how many SMS parts) and the live counts; a committee
     token sees only broadcasts to its communes, counted there."""
+    return await _view(gateway, broadcast_id, principal)
+
+
+async def _locked_broadcast(db: AsyncSession, broadcast_id: int) -> Broadcast:
+    # Locked, so that a move waits for the expander's batch in progress rather than racing it.
+    broadcast = (
+        await db.execute(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
+    ).scalar_one_or_none()
+    if broadcast is None:
+        raise HTTPException(404, "no such broadcast")
+    return broadcast
+
+
+# Before the route below, which would otherwise take "schedule" for an unknown action.
+@router.post("/broadcasts/{broadcast_id}/schedule")
+async def schedule_broadcast(
+    broadcast_id: Id, principal: Organiser, gateway: GatewayDep, body: ScheduleIn | None = None
+) -> Any:
+    """Commits a draft: it goes at `send_at`, else the time it was drafted with, else now."""
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            broadcast = await _locked_broadcast(db, broadcast_id)
+            await schedule(db, broadcast, gateway.texts, body.send_at if body else None)
+    except BroadcastError as exc:
+        return invalid(exc)
+    except Refused as exc:
+        raise refused(exc) from None
     return await _view(gateway, broadcast_id, principal)
 
 
@@ -242,17 +291,9 @@ async def get_broadcast(broadcast_id: Id, principal: Reader, gateway: GatewayDep
 async def control_broadcast(
     broadcast_id: Id, action: Literal["pause", "resume", "cancel"], principal: Organiser, gateway: GatewayDep
 ) -> dict[str, Any]:
-    moves = {
-        "pause": (("scheduled", "expanding"), "paused"),
-        "resume": (("paused",), "scheduled"),
-        "cancel": (("scheduled", "expanding", "paused"), "cancelled"),
-    }
-    allowed, target = moves[action]
-    async with gateway.sessionmaker() as db, db.begin():
-        broadcast = await db.get(Broadcast, broadcast_id)
-        if broadcast is None:
-            raise HTTPException(404, "no such broadcast")
-        if broadcast.status not in allowed:
-            raise HTTPException(409, f"cannot {action} a broadcast that is {broadcast.status}")
-        broadcast.status = target
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            await move(db, await _locked_broadcast(db, broadcast_id), action)
+    except Refused as exc:
+        raise refused(exc) from None
     return await _view(gateway, broadcast_id, principal)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from gateway.security.text import strip_controls
 
@@ -35,3 +35,11 @@ def _plausible(moment: datetime) -> datetime:
 
 # Every date and time an organiser or a program sends.
 Moment = Annotated[datetime, AfterValidator(_plausible)]
+
+
+# A text per language, as organisers write them (a meeting's title and agenda, an announcement).
+Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[Clean, Field(max_length=1000)]]
+
+
+def plain(texts: Texts) -> dict[str, str]:
+    return {str(language): text for language, text in texts.items()}

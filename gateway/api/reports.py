@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Scope, Send
@@ -21,6 +21,7 @@ from gateway.api.tokens import Principal
 from gateway.audit.service import record
 from gateway.committees.coverage import communes_under
 from gateway.committees.service import CommitteeError, find_areas
+from gateway.reports.corrections import CorrectionError, place_report, set_topic
 from gateway.reports.export import (
     ReportFilter,
     csv_header,
@@ -56,9 +57,30 @@ class ReportOut(BaseModel):
     description: str
 
 
-class StatusIn(BaseModel):
-    status: Status
+class ReportChange(BaseModel):
+    """A status (with a note), a place, a topic: any of them, at least one."""
+
+    status: Status | None = None
     note: Clean | None = Field(default=None, max_length=500)
+    place: Clean | None = Field(
+        default=None,
+        min_length=1,
+        max_length=160,
+        description="The commune where it happened; 'Kourouma, Kénédougou' or 'commune:X' if the name is shared.",
+    )
+    topic: Topic | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ReportChange:
+        if self.status is None and self.place is None and self.topic is None:
+            raise ValueError("give a status, a place or a topic")
+        return self
+
+
+class _Refused(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Filters:
@@ -265,25 +287,53 @@ async def get_report(reference: str, principal: Reader, gateway: GatewayDep) -> 
 
 
 @router.patch("/{reference}", response_model=ReportOut)
-async def move_report(
-    reference: str, body: StatusIn, principal: Mover, gateway: GatewayDep
+async def change_report(
+    reference: str, body: ReportChange, principal: Mover, gateway: GatewayDep
 ) -> dict[str, Any] | JSONResponse:
-    async with gateway.sessionmaker() as db, db.begin():
-        report = await _one(db, gateway, principal, reference)
+    """Move a report along, or set its place or topic (an SMS report often arrives without a
+    place): a new place routes it as if it had been placed at once. Audited; all or nothing."""
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            report = await _one(db, gateway, principal, reference)
+            changes = await _apply(db, gateway, principal, report, body)
+            await db.flush()
+            row = await _row(db, report)
+            record(
+                db,
+                actor=principal.name,
+                role=principal.role,
+                action="reports.change",
+                detail=f"{report.reference}: {', '.join(changes) or 'no change'}",
+                rows=1,
+            )
+    except _Refused as exc:  # raised inside the transaction, so nothing of the request is kept
+        return JSONResponse({"error": str(exc), "field": exc.field}, 422)
+    return row
+
+
+async def _apply(
+    db: AsyncSession, gateway: Gateway, principal: Principal, report: Report, body: ReportChange
+) -> list[str]:
+    changes = []
+    try:
+        if body.place is not None:
+            try:
+                [area] = await find_areas(db, [body.place])
+            except CommitteeError as exc:
+                raise _Refused("place", str(exc)) from None
+            directory = await gateway.directory.get(db)
+            if await place_report(db, gateway.notifier, directory, report, area.id, principal.name):
+                changes.append(f"place={area.name}")
+        if body.topic is not None and set_topic(db, report, body.topic, principal.name):
+            changes.append(f"topic={body.topic}")
+    except CorrectionError as exc:
+        raise _Refused(exc.field, str(exc)) from None
+    if body.status is not None:
         try:
             await change_status(
                 db, gateway.notifier, report.reference, body.status, body.note, principal.name
             )
         except StatusError as exc:
-            return JSONResponse({"error": str(exc), "field": "note" if "note" in str(exc) else "status"}, 422)
-        await db.flush()
-        row = await _row(db, report)
-        record(
-            db,
-            actor=principal.name,
-            role=principal.role,
-            action="reports.status",
-            detail=f"{report.reference} -> {body.status}",
-            rows=1,
-        )
-    return row
+            raise _Refused("note" if "note" in str(exc) else "status", str(exc)) from None
+        changes.append(f"status={body.status}")
+    return changes

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 
 ECHO_LIMIT = 100
 MSG_LIMIT = 300
@@ -64,3 +67,20 @@ def _json_lower_bound(value: Any, limit: int) -> int:
 
 def _clip(part: Any, limit: int) -> Any:
     return part[:limit] + "…" if isinstance(part, str) and len(part) > limit else part
+
+
+class FieldProblem(Protocol):
+    """Bad input about one field (a domain service's error): `field` names it."""
+
+    @property
+    def field(self) -> str: ...
+
+
+def invalid(exc: FieldProblem) -> JSONResponse:
+    """The API's 422 for a domain rule an input breaks: the reason and the field."""
+    return JSONResponse({"error": str(exc), "field": exc.field}, status_code=422)
+
+
+def refused(exc: Exception) -> HTTPException:
+    """The API's 409: the request is fine, but the thing's state does not allow it now."""
+    return HTTPException(409, str(exc))

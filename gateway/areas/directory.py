@@ -22,6 +22,8 @@ class Place:
     level: int
     name: str
     parent_id: int | None
+    # Other spellings, as stored ("alt:Bobo"); matched like the name.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -45,16 +47,24 @@ class AreaDirectory:
         ids: dict[tuple[str, ...], int] = {}
         places: list[Place] = []
 
-        def add(key: tuple[str, ...], country: str, level: int, name: str, parent: int | None) -> int:
+        def add(
+            key: tuple[str, ...],
+            country: str,
+            level: int,
+            name: str,
+            parent: int | None,
+            aliases: tuple[str, ...] = (),
+        ) -> int:
             if key not in ids:
                 ids[key] = len(ids) + 1
-                places.append(Place(ids[key], country, level, name, parent))
+                places.append(Place(ids[key], country, level, name, parent, aliases))
             return ids[key]
 
         for row in rows:
             region = add((row.country, row.adm1), row.country, LEVEL_REGION, row.adm1, None)
             province = add((row.country, row.adm1, row.adm2), row.country, LEVEL_PROVINCE, row.adm2, region)
-            add((row.country, row.adm1, row.adm2, row.adm3), row.country, LEVEL_COMMUNE, row.adm3, province)
+            commune_key = (row.country, row.adm1, row.adm2, row.adm3)
+            add(commune_key, row.country, LEVEL_COMMUNE, row.adm3, province, row.aliases)
         return cls.build(places)
 
     def countries(self) -> list[str]:
@@ -75,9 +85,13 @@ class AreaDirectory:
 
 async def load_directory(session: AsyncSession) -> AreaDirectory:
     rows = await session.execute(
-        select(Area.id, Area.country_code, Area.level, Area.name, Area.parent_id).where(Area.active.is_(True))
+        select(Area.id, Area.country_code, Area.level, Area.name, Area.parent_id, Area.aliases).where(
+            Area.active.is_(True)
+        )
     )
-    return AreaDirectory.build([Place(r.id, r.country_code, r.level, r.name, r.parent_id) for r in rows])
+    return AreaDirectory.build(
+        [Place(r.id, r.country_code, r.level, r.name, r.parent_id, tuple(r.aliases or ())) for r in rows]
+    )
 
 
 class CachedDirectory:

@@ -37,10 +37,15 @@ class Meeting(Base):
 
 class Broadcast(Base):
     """A notice (about a meeting, with RSVP), its reminder, or a plain announcement, to subscribers
-    of some areas. Expanded into outbox rows in batches by the worker."""
+    of some areas. Made as a draft, scheduled by an organiser, then expanded into outbox rows in
+    batches by the worker (lifecycle.py has the moves between statuses)."""
 
     __tablename__ = "broadcasts"
-    __table_args__ = (Index("ix_broadcasts_due", "status", "send_at"),)
+    __table_args__ = (
+        Index("ix_broadcasts_due", "status", "send_at"),
+        # A client that retries a creation (a slow connection, a double click) gets its draft back.
+        UniqueConstraint("token_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # notice | reminder | announcement
@@ -49,13 +54,21 @@ class Broadcast(Base):
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # language -> text (announcements)
     french_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     asks_rsvp: Mapped[bool] = mapped_column(Boolean, default=False)
-    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # scheduled -> expanding -> done; or paused, cancelled
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Empty on a draft made without a time: it goes when it is scheduled.
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # draft -> scheduled -> expanding -> done; or paused, cancelled, failed
+    status: Mapped[str] = mapped_column(String(16), default="draft")
     cursor: Mapped[int] = mapped_column(Integer, default=0)  # last contact id expanded
     created_by: Mapped[str] = mapped_column(String(160), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the expander gave up on it (status failed): for the organiser, who must fix and redo it.
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    # The API token that made it and the Idempotency-Key it sent, with a digest of the request, so
+    # that the same key with another body is refused rather than answered with the wrong draft.
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class BroadcastArea(Base):

@@ -1,18 +1,22 @@
-"""What a broadcast says to someone who reads a given language."""
+"""What a broadcast says to someone who reads a given language, and where its words came from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.broadcasts.errors import BrokenBroadcast
 from gateway.broadcasts.models import Broadcast, Meeting
-from gateway.i18n.catalogs import Catalogs
-from gateway.i18n.dates import CLDR, day_month, own_locale_data
+from gateway.i18n.catalogs import Catalogs, is_translated
+from gateway.i18n.dates import CLDR, day_month, own_locale_data, time_zone
+from gateway.i18n.languages import SOURCE_LANGUAGE, chain
 from gateway.ussd.render import fill
+
+NONE = "-"  # the language of a text nobody gets
 
 
 def clock(moment: datetime, language: str, locales_dir: Path) -> str:
@@ -23,24 +27,56 @@ def clock(moment: datetime, language: str, locales_dir: Path) -> str:
     return pattern.format(hour=moment.hour, minute=moment.minute)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """The text one language gets (None: nothing is sent to it) and, part by part (title, agenda,
+    text, and the gateway's own `message` around them), the language used where the reader's own
+    was missing, or the parts left out."""
+
+    text: str | None
+    sent_as: str  # the language of the organiser's main words (title or text); NONE when not sent
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+
+def pick(texts: dict[str, str], language: str, french: bool) -> tuple[str, str] | None:
+    """The organiser's words for `language` along its fallback chain (dyu -> bm -> fr): (text,
+    language they are in). French stands in for another language only when `french` allows it."""
+    for link in chain(language):
+        if link == SOURCE_LANGUAGE and language != SOURCE_LANGUAGE and not french:
+            break
+        if texts.get(link):
+            return texts[link], link
+    return None
+
+
 class BroadcastTexts:
     def __init__(self, catalogs: Catalogs, locales_dir: Path) -> None:
         self.catalogs = catalogs
         self.locales_dir = locales_dir
 
-    async def render(self, db: AsyncSession, broadcast: Broadcast, language: str) -> tuple[str, str] | None:
-        """(text, language the organiser's words are in), or None when there is nothing to send."""
+    async def render(self, db: AsyncSession, broadcast: Broadcast, language: str) -> Rendered:
+        """Raises BrokenBroadcast when the broadcast cannot be put into words at all."""
         if broadcast.kind == "announcement":
-            return self._pick(broadcast.texts, language, broadcast.french_fallback)
+            words = pick(broadcast.texts, language, broadcast.french_fallback)
+            if words is None:
+                return Rendered(None, NONE, missing=("text",))
+            return Rendered(words[0], words[1], _fell_back(language, text=words[1]))
         meeting = await db.get(Meeting, broadcast.meeting_id) if broadcast.meeting_id else None
         if meeting is None:
-            return None
-        title = self._pick(meeting.title, language, broadcast.french_fallback)
+            raise BrokenBroadcast(f"the {broadcast.kind}'s meeting no longer exists")
+        try:
+            zone = time_zone(meeting.timezone)
+        except ValueError as exc:
+            raise BrokenBroadcast(f"meeting {meeting.id}: {exc}") from None
+        title = pick(meeting.title, language, broadcast.french_fallback)
         if title is None:
-            return None
-        agenda = self._pick(meeting.agenda, title[1], True)
-        local = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
-        msgid = "notice.reminder" if broadcast.kind == "reminder" else "notice.meeting"
+            return Rendered(None, NONE, missing=("title",))
+        reminder = broadcast.kind == "reminder"  # its message has no agenda
+        # The agenda may always come in French: the title already decided the notice is sent.
+        agenda = None if reminder else pick(meeting.agenda, language, True)
+        msgid = "notice.reminder" if reminder else "notice.meeting"
+        local = meeting.starts_at.astimezone(zone)
         text = fill(
             self.catalogs.translator(language).gettext(msgid),
             {
@@ -48,15 +84,33 @@ class BroadcastTexts:
                 "date": day_month(local.date(), language, self.locales_dir),
                 "time": clock(local, language, self.locales_dir),
                 "place": meeting.place,
-                "agenda": agenda[0] if agenda else "",
+                "agenda": _sentence(agenda[0]) if agenda else "",
             },
         )
-        return " ".join(text.split()), title[1]
+        fallbacks = _fell_back(
+            language,
+            title=title[1],
+            agenda=agenda[1] if agenda else None,
+            message=self._catalog_language(msgid, language),
+        )
+        missing = ("agenda",) if meeting.agenda and agenda is None and not reminder else ()
+        return Rendered(" ".join(text.split()), title[1], fallbacks, missing)
 
-    @staticmethod
-    def _pick(texts: dict[str, str], language: str, french_fallback: bool) -> tuple[str, str] | None:
-        if texts.get(language):
-            return texts[language], language
-        if french_fallback and texts.get("fr"):
-            return texts["fr"], "fr"
-        return None
+    def _catalog_language(self, msgid: str, language: str) -> str:
+        """The catalog the gateway's own words come from, as gettext walks the chain."""
+        for link in chain(language):
+            catalog = self.catalogs.catalogs.get(link)
+            message = catalog.get(msgid) if catalog is not None else None
+            if message is not None and is_translated(message) and not message.fuzzy:
+                return link
+        return NONE
+
+
+def _fell_back(language: str, **used: str | None) -> dict[str, str]:
+    return {part: source for part, source in used.items() if source is not None and source != language}
+
+
+def _sentence(text: str) -> str:
+    """An organiser's agenda ends in a full stop before the question that follows it."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…" else text + "."

@@ -38,7 +38,7 @@ def add(
 
 @app.command("member")
 def member(
-    committee: str = typer.Argument(..., help="The committee's name."),
+    committee: str = typer.Argument(..., help="The committee's name (case and accents aside)."),
     name: str = typer.Option(..., help="The member's name."),
     phone: str = typer.Option(..., help="Their phone number (+223…, +226…)."),
     language: str = typer.Option("fr", help="fr, bm, dyu or mos."),
@@ -69,7 +69,7 @@ def member(
             raise typer.Exit(2) from None
         finally:
             await gateway.close()
-        err(f"member {name!r} added to {committee!r}")
+        err(f"member {name!r} added to {found.name!r}")
 
     run(_member)
 

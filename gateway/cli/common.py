@@ -58,7 +58,8 @@ async def database(settings: Settings) -> AsyncIterator[SessionMaker]:
 
 def ensure_schema(settings: Settings) -> None:
     """The embedded database is brought up to date by the commands that use it."""
+    # Before the import: alembic logs at INFO as it loads, not only as it migrates.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from gateway.db.migrate import upgrade
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.database_url)

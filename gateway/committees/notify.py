@@ -3,6 +3,7 @@ and the reporter told when someone has heard them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,11 +16,12 @@ from gateway.committees.coverage import area_and_ancestors, communes_under
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
-from gateway.i18n.catalogs import Catalogs
+from gateway.i18n.catalogs import Catalogs, Translator
 from gateway.i18n.dates import day_month
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report, ReportEvent
 from gateway.security.keys import PhoneVault
+from gateway.security.phone import region_of
 from gateway.ussd.render import fill
 
 EXCERPT = 60
@@ -64,10 +66,32 @@ class CommitteeNotifier:
         if report.urgency != "urgent" or report.area_id is None:
             return 0
         directory = await self.directory.get(db)
-        members = await self._members_for(db, area_and_ancestors(directory, report.area_id), alerts=True)
-        if not members:
-            return 0
+        members = await self.members_for(db, area_and_ancestors(directory, report.area_id), alerts=True)
         place = directory.get(report.area_id)
+        return await self.alert(db, report, members, lambda _tr: place.name if place else "-")
+
+    async def place_changed(self, db: AsyncSession, report: Report, previous_area: int | None) -> int:
+        """An urgent report placed (or moved) after it was made reaches the members of its new place
+        that the alert so far had not reached, as it would have had it been placed at once."""
+        if report.urgency != "urgent" or report.area_id is None or report.area_id == previous_area:
+            return 0
+        directory = await self.directory.get(db)
+        members = await self.members_for(db, area_and_ancestors(directory, report.area_id), alerts=True)
+        if previous_area is not None and report.alerted_at is not None:
+            told = await self.members_for(db, area_and_ancestors(directory, previous_area), alerts=True)
+            already = {m.id for m in told}
+            members = [m for m in members if m.id not in already]
+        place = directory.get(report.area_id)
+        return await self.alert(db, report, members, lambda _tr: place.name if place else "-")
+
+    async def alert(
+        self,
+        db: AsyncSession,
+        report: Report,
+        members: list[CommitteeMember],
+        place: Callable[[Translator], str],
+    ) -> int:
+        """The urgent alert to `members`, each in their language; `place` words the place for them."""
         for member in members:
             tr = self.catalogs.translator(member.language)
             text = fill(
@@ -75,7 +99,7 @@ class CommitteeNotifier:
                 {
                     "reference": report.reference,
                     "topic": tr.gettext(f"topic.{report.topic}"),
-                    "place": place.name if place else "-",
+                    "place": place(tr),
                     "excerpt": excerpt(report.description, EXCERPT),
                 },
             )
@@ -86,11 +110,15 @@ class CommitteeNotifier:
                 language=member.language,
                 kind="alert",
             )
-        report.status = "forwarded"
-        db.add(ReportEvent(report_id=report.id, kind="status", status="forwarded", actor="urgent alert"))
+        if not members:
+            return 0
+        report.alerted_at = report.alerted_at or utcnow()
+        if report.status == "new":
+            report.status = "forwarded"
+            db.add(ReportEvent(report_id=report.id, kind="status", status="forwarded", actor="urgent alert"))
         return len(members)
 
-    async def _members_for(
+    async def members_for(
         self, db: AsyncSession, area_ids: list[int], *, alerts: bool
     ) -> list[CommitteeMember]:
         query = (
@@ -168,15 +196,30 @@ class CommitteeNotifier:
     async def _member_covering(
         self, db: AsyncSession, directory: AreaDirectory, memberships: list[CommitteeMember], report: Report
     ) -> CommitteeMember | None:
+        # A report still without a place was alerted to the committees of its sender's country
+        # (committees/placeless.py): any of them may answer it.
+        country = await self.reporter_country(db, report) if report.area_id is None else None
         for member in memberships:
             areas = (
                 await db.execute(
                     select(CommitteeArea.area_id).where(CommitteeArea.committee_id == member.committee_id)
                 )
             ).scalars()
-            if report.area_id is not None and report.area_id in communes_under(directory, list(areas)):
+            communes = communes_under(directory, list(areas))
+            if report.area_id is not None and report.area_id in communes:
+                return member
+            if (
+                country
+                and report.alerted_at
+                and any(directory.places[c].country == country for c in communes)
+            ):
                 return member
         return None
+
+    async def reporter_country(self, db: AsyncSession, report: Report) -> str | None:
+        """The country of the number a named report came from (ML, BF), from its prefix."""
+        contact = await db.get(Contact, report.contact_id) if report.contact_id is not None else None
+        return region_of(self.vault.decrypt(contact.phone_encrypted)) if contact is not None else None
 
     async def tell_reporter(
         self, db: AsyncSession, report: Report, msgid: str, actor: str = "", **values: str

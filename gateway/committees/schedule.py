@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from gateway.i18n.dates import time_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PATTERN = re.compile(r"^(daily|weekly\s+(mon|tue|wed|thu|fri|sat|sun))\s+([01]?\d|2[0-3]):([0-5]\d)$")
@@ -42,10 +44,8 @@ def parse_schedule(text: str, timezone: str = "Africa/Bamako") -> Schedule:
     if not match:
         raise ScheduleError(f"schedule {text!r}: write 'daily HH:MM' or 'weekly mon HH:MM' (mon … sun)")
     try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(
-            f"unknown time zone {timezone!r} (e.g. Africa/Bamako, Africa/Ouagadougou)"
-        ) from None
+        zone = time_zone(timezone)
+    except ValueError as exc:
+        raise ScheduleError(str(exc)) from None
     weekday = WEEKDAYS.index(match.group(2)) if match.group(2) else None
     return Schedule(weekday, int(match.group(3)), int(match.group(4)), zone)

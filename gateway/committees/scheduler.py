@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,20 @@ from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    """One committee's summary for the period up to now, as `gateway digest run` sends or shows it."""
+
+    committee: str
+    start: datetime
+    end: datetime
+    # Members who take summaries, by language; none means nothing was sent or recorded.
+    members: dict[str, int]
+    # The text per language; empty after a send when the period had been recorded already.
+    texts: dict[str, str] = field(default_factory=dict)
+    next_at: datetime | None = None
 
 
 class DigestScheduler:
@@ -78,6 +93,36 @@ class DigestScheduler:
                     return done
                 await self.summarise(db, committee, moment, send=True)
                 done += 1
+
+    async def summary_now(self, committee_id: int, *, send: bool, now: datetime | None = None) -> DigestNow:
+        """A committee's summary for the period since its last one, due or not. Sent, it is recorded
+        as a scheduled one is: the next scheduled summary starts where this one ends. Not sent,
+        nothing is written (the session is closed without a commit)."""
+        async with self.sessionmaker() as db:
+            query = select(Committee).where(Committee.id == committee_id)
+            # Waits (no SKIP LOCKED) for a scheduler pass summarising it at this moment, so that
+            # this period starts where that one ended instead of covering its reports again.
+            committee = (await db.execute(query.with_for_update() if send else query)).scalar_one()
+            end = now or utcnow()
+            schedule = parse_schedule(committee.schedule, committee.timezone)
+            start = committee.last_digest_until or end - schedule.period
+            rows = await db.execute(
+                select(CommitteeMember.language, func.count())
+                .where(
+                    CommitteeMember.committee_id == committee.id,
+                    CommitteeMember.receives_summaries.is_(True),
+                )
+                .group_by(CommitteeMember.language)
+            )
+            members: dict[str, int] = dict(rows.all())
+            if send and not members:
+                # Recorded as sent to nobody, the period would be lost to the next summary.
+                return DigestNow(committee.name, start, end, members)
+            texts = await self.summarise(db, committee, end, send=send)
+            if not send:
+                return DigestNow(committee.name, start, end, members, texts)
+            await db.commit()
+            return DigestNow(committee.name, start, end, members, texts, committee.next_digest_at)
 
     async def summarise(
         self,
@@ -151,8 +196,8 @@ class DigestScheduler:
                 update(Report)
                 .where(
                     Report.area_id.in_(sorted(communes)),
-                    Report.created_at >= start,
-                    Report.created_at < end,
+                    Report.placed_at >= start,
+                    Report.placed_at < end,
                     Report.status == "new",
                 )
                 .values(status="forwarded")

@@ -135,10 +135,20 @@ async def add_member(
 
 
 async def committee_by_name(db: AsyncSession, name: str) -> Committee:
-    committee = (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none()
-    if committee is None:
+    """A committee by its name folded as area names are (case, accents, spaces and dashes aside).
+    The name exactly as stored wins, so each of two names that fold alike can still be reached."""
+    exact = (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    key = name_key(name)
+    committees = (await db.execute(select(Committee).order_by(Committee.name))).scalars().all()
+    matches = [c for c in committees if key and name_key(c.name) == key]
+    if not matches:
         raise CommitteeError(f"no committee named {name!r}")
-    return committee
+    if len(matches) > 1:
+        names = "; ".join(repr(c.name) for c in matches)
+        raise CommitteeError(f"committee {name!r} is ambiguous: write its name exactly, one of {names}")
+    return matches[0]
 
 
 async def committee_area_ids(db: AsyncSession, committee_id: int) -> list[int]:

@@ -48,11 +48,13 @@ async def compute_summary(
     if not communes:
         return Summary(committee, start, end, 0, 0)
     in_area = Report.area_id.in_(sorted(communes))
-    period = (in_area, Report.created_at >= start, Report.created_at < end)
+    # By when a report reached its place, not when it was made: one placed late (its sender said
+    # where afterwards, an organiser corrected it) is in the next summary, not lost before it.
+    period = (in_area, Report.placed_at >= start, Report.placed_at < end)
     previous = (
         await db.execute(
             select(func.count()).where(
-                in_area, Report.created_at >= start - (end - start), Report.created_at < start
+                in_area, Report.placed_at >= start - (end - start), Report.placed_at < start
             )
         )
     ).scalar_one()

@@ -1,5 +1,5 @@
 """Dates as each language writes them: Babel (CLDR) for fr and bm, the project's own locale data
-(locales/<code>/locale.yaml) for dyu and mos, which CLDR lacks."""
+(locales/<code>/locale.yaml) for dyu and mos, which CLDR lacks; and the time zones they are read in."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 from babel.dates import format_date
@@ -33,3 +34,24 @@ def day_month(day: date, language: str, locales_dir: Path) -> str:
         return f"{day.day} {months[day.month - 1]}"
     pattern = str(data.get("day_month") or "{day}/{month:02d}")
     return pattern.format(day=day.day, month=day.month, year=day.year)
+
+
+# Files in the zone directory that ZoneInfo opens but that name no place.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone called `name`; ValueError naming it otherwise.
+
+    Checked against the list of zones, not just opened: ZoneInfo also opens files of the zone
+    directory that name no place (`localtime`, whose meaning depends on the machine)."""
+    if name not in _iana_names():
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as Africa/Bamako or Africa/Ouagadougou"
+        )
+    return ZoneInfo(name)

@@ -49,7 +49,7 @@ class ReportEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # status | ack | info
+    kind: Mapped[str] = mapped_column(String(16))  # status | ack | info | told | place | topic
     status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id"))

@@ -133,3 +133,12 @@ def mask_in_text(text: str) -> str:
             position = found.end()
     pieces.append(_masked_numbers(text, position, len(text)))
     return "".join(pieces)
+
+
+def region_of(e164: str) -> str | None:
+    """The country a number belongs to (ML, BF, …), from its prefix; None when it cannot tell."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return str(region) if region and region != "ZZ" else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ import yaml
 from gateway.i18n.gsm7 import to_gsm7
 from gateway.reports.reference import parse_reference
 
+# Words of a message, without the punctuation and symbols (emoji) around them.
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 COMMANDS = ("stop", "start", "help", "language", "status", "report", "ack", "info", "subscribe", "rsvp")
 
 
@@ -80,6 +83,12 @@ class Keywords:
 
     def language_named(self, text: str) -> str | None:
         return self.words.get("languages", {}).get(fold(text.strip()))
+
+    def is_courtesy(self, text: str) -> bool:
+        """Thanks, a greeting, an emoji: nothing to report, nothing to act on."""
+        words = [fold(word) for word in _WORDS.findall(text)]
+        courtesy = self.words.get("courtesy", {})
+        return all(word in courtesy for word in words)
 
     def is_urgent(self, text: str) -> bool:
         urgent = self.words.get("urgent", {})

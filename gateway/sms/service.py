@@ -11,25 +11,28 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.areas.models import Area
+from gateway.areas.directory import CachedDirectory
 from gateway.broadcasts.service import record_rsvp, subscribe
 from gateway.committees.notify import CommitteeNotifier
-from gateway.committees.service import CommitteeError, find_areas
 from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
 from gateway.i18n.catalogs import Catalogs
 from gateway.outbox.service import Outbox
+from gateway.reports.corrections import place_report
 from gateway.reports.models import Report
 from gateway.reports.service import NewReport, create_report
 from gateway.security.keys import PhoneVault
 from gateway.sms.detect import detect_language
 from gateway.sms.keywords import Command, Keywords
 from gateway.sms.models import InboundMessage
+from gateway.sms.places import ANSWER_WORDS, SmsPlaces
 from gateway.ussd.render import fill
 
 log = logging.getLogger(__name__)
 MIN_REPORT_CHARS = 3
+# A sender who only says thanks (or sends an emoji) gets the help text at most this often.
+COURTESY_HELP_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,14 @@ class SmsService:
         catalogs: Catalogs,
         keywords: Keywords,
         notifier: CommitteeNotifier,
+        directory: CachedDirectory,
         followup_window_s: int,
         flood_per_min: int = 10,
+        followup_ack_interval_s: int = 300,
     ) -> None:
         self.flood_per_min = flood_per_min
+        self.places = SmsPlaces(directory)
+        self.followup_ack_interval = timedelta(seconds=followup_ack_interval_s)
         self.notifier = notifier
         self.vault = vault
         self.outbox = outbox
@@ -79,14 +86,16 @@ class SmsService:
                 db.add(inbound)
         except IntegrityError:
             return None
+        command = self.keywords.parse(sms.text)
         recent = await self._recent(db, contact.id)
-        if recent > self.flood_per_min:
+        # STOP is honoured always, flood or not: someone who wants no more messages must not be
+        # told to wait first.
+        if recent > self.flood_per_min and command.kind != "stop":
             # Kept, but not acted on; the sender hears why once, then nothing until it calms down.
             inbound.intent = "flood"
             if recent == self.flood_per_min + 1:
                 await self._reply(db, sms.phone, contact, "sms.flood")
             return inbound
-        command = self.keywords.parse(sms.text)
         if contact.language is None:
             # The keyword's own language says most; otherwise guess from the words and the country,
             # but only from words: a reference such as R-BE6M says nothing (and "be" is Manding).
@@ -146,22 +155,88 @@ class SmsService:
             if command.kind == "status":
                 command = Command("text", sms.text.strip())
                 inbound.intent = "text"
+            if command.kind == "text" and await self._place_answer(db, sms, contact, inbound):
+                return
+            if command.kind == "text" and self.keywords.is_courtesy(command.rest):
+                await self._courtesy(db, sms, contact, inbound)
+                return
             await self._report(db, sms, contact, command, inbound)
 
     async def _subscribe(self, db: AsyncSession, sms: IncomingSms, contact: Contact, place: str) -> None:
-        area_id = contact.home_area_id if not place else None
-        if place:
-            try:
-                [area] = await find_areas(db, [f"commune:{place}"])
-                area_id = area.id
-            except CommitteeError:
-                area_id = None
-        if area_id is None:
-            await self._reply(db, sms.phone, contact, "sms.subscribe.where")
+        if not place:
+            if contact.home_area_id is None:
+                await self._reply(db, sms.phone, contact, "sms.subscribe.where")
+                return
+            home = (await self.places.directory.get(db)).get(contact.home_area_id)
+            if home is not None:
+                await self._subscribed(db, sms, contact, home.id, await self.places.describe(db, home))
             return
+        match = await self.places.find(db, place, sms.phone, contact, whole=True)
+        if match.place is not None:
+            contact.home_area_id = contact.home_area_id or match.place.id
+            await self._subscribed(
+                db, sms, contact, match.place.id, await self.places.describe(db, match.place)
+            )
+        elif match.ambiguous:
+            options = await self.places.options(db, match, prefix="AVIS ")
+            name = match.candidates[0].name
+            await self._reply(db, sms.phone, contact, "sms.subscribe.which", place=name, options=options)
+        else:
+            await self._reply(
+                db, sms.phone, contact, "sms.subscribe.unknown", place=" ".join(place.split())[:40]
+            )
+
+    async def _subscribed(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, area_id: int, place: str
+    ) -> None:
         await subscribe(db, contact.id, area_id, "sms")
-        chosen = await db.get(Area, area_id)
-        await self._reply(db, sms.phone, contact, "sms.subscribed", place=chosen.name if chosen else "-")
+        await self._reply(db, sms.phone, contact, "sms.subscribed", place=place)
+
+    async def _place_answer(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, inbound: InboundMessage
+    ) -> bool:
+        """The sender was asked where their report happened: is this the answer? Not a place at
+        all, and it is read as anything else would be (we asked once; we do not ask again)."""
+        report = await self.places.awaiting_answer(db, contact)
+        if report is None:
+            return False
+        text = sms.text.strip()
+        match = await self.places.find(db, text, sms.phone, contact, whole=len(text.split()) <= ANSWER_WORDS)
+        if match.place is None and not match.ambiguous:
+            return False
+        inbound.report_id, inbound.intent = report.id, "place"
+        if match.place is None:
+            options = await self.places.options(db, match)
+            await self._reply(db, sms.phone, contact, "sms.report.which", options=options)
+            return True
+        directory = await self.places.directory.get(db)
+        await place_report(db, self.notifier, directory, report, match.place.id, "reporter")
+        contact.home_area_id = contact.home_area_id or match.place.id
+        place = await self.places.describe(db, match.place)
+        await self._reply(
+            db, sms.phone, contact, "sms.report.placed", reference=report.reference, place=place
+        )
+        return True
+
+    async def _courtesy(
+        self, db: AsyncSession, sms: IncomingSms, contact: Contact, inbound: InboundMessage
+    ) -> None:
+        """Thanks, a greeting, an emoji: no report. Someone with nothing open hears, at most once a
+        day, what the number is for; someone who just reported, nothing."""
+        inbound.intent = "courtesy"
+        if await self._open_report(db, contact) is not None:
+            return
+        since = utcnow() - COURTESY_HELP_EVERY
+        earlier = await db.execute(
+            select(func.count()).where(
+                InboundMessage.contact_id == contact.id,
+                InboundMessage.intent == "courtesy",
+                InboundMessage.received_at >= since,
+                InboundMessage.id != inbound.id,
+            )
+        )
+        if int(earlier.scalar_one()) == 0:
+            await self._reply(db, sms.phone, contact, "sms.help")
 
     @staticmethod
     async def _find(db: AsyncSession, reference: str | None) -> Report | None:
@@ -222,19 +297,23 @@ class SmsService:
                 # A second text soon after the first is more about the same thing, not a new report.
                 open_report.description = f"{open_report.description}\n{text}"
                 inbound.report_id = open_report.id
-                inbound.intent = "followup"
-                await self._reply(db, sms.phone, contact, "sms.followup", reference=open_report.reference)
+                if await self._acknowledged_lately(db, open_report):
+                    inbound.intent = "followup-quiet"  # added, not acknowledged again
+                else:
+                    inbound.intent = "followup"
+                    await self._reply(db, sms.phone, contact, "sms.followup", reference=open_report.reference)
                 return
         if len(text) < MIN_REPORT_CHARS:
             await self._reply(db, sms.phone, contact, "sms.help")
             return
+        match = await self.places.find(db, text, sms.phone, contact, whole=False)
         report = await create_report(
             db,
             NewReport(
                 channel="sms",
                 language=contact.language or "fr",
                 topic="other",
-                area_id=contact.home_area_id,
+                area_id=match.place.id if match.place else None,
                 urgency="urgent" if self.keywords.is_urgent(text) else "information",
                 description=text,
                 anonymous=False,
@@ -243,8 +322,44 @@ class SmsService:
         )
         inbound.report_id = report.id
         inbound.intent = "report"
-        await self._reply(db, sms.phone, contact, "sms.receipt", kind="receipt", reference=report.reference)
-        await self.notifier.report_created(db, report)
+        if match.place is not None:
+            contact.home_area_id = contact.home_area_id or match.place.id
+            await self._reply(
+                db, sms.phone, contact, "sms.receipt", kind="receipt", reference=report.reference
+            )
+            await self.notifier.report_created(db, report)
+            return
+        # No place we know: the receipt asks where, once. An urgent report does not wait for the
+        # answer for long (committees/placeless.py).
+        report.place_asked_at = utcnow()
+        if match.ambiguous:
+            options = await self.places.options(db, match)
+            await self._reply(
+                db,
+                sms.phone,
+                contact,
+                "sms.receipt.which",
+                kind="receipt",
+                reference=report.reference,
+                options=options,
+            )
+        else:
+            await self._reply(
+                db, sms.phone, contact, "sms.receipt.where", kind="receipt", reference=report.reference
+            )
+
+    async def _acknowledged_lately(self, db: AsyncSession, report: Report) -> bool:
+        """Whether a follow-up of this report was acknowledged within the interval: one "added to
+        your report" for a burst of texts, not one each."""
+        since = utcnow() - self.followup_ack_interval
+        earlier = await db.execute(
+            select(func.count()).where(
+                InboundMessage.report_id == report.id,
+                InboundMessage.intent == "followup",
+                InboundMessage.received_at >= since,
+            )
+        )
+        return int(earlier.scalar_one()) > 0
 
     async def _open_report(self, db: AsyncSession, contact: Contact) -> Report | None:
         if self.followup_window.total_seconds() <= 0:

@@ -26,6 +26,7 @@ from gateway.ussd.render import (
 )
 from gateway.ussd.schema import (
     EndScreen,
+    InfoScreen,
     InputScreen,
     MenuScreen,
     Option,
@@ -113,7 +114,7 @@ class Engine:
         ref = self._at(state)
         screen = self.flows.screen(ref)
         if text == HOME_KEY:
-            await self._goto(state, HOME, runtime)
+            await self._home(state, runtime)
         elif text == BACK:
             await self._back(state, runtime)
         elif isinstance(screen, MenuScreen):
@@ -189,6 +190,15 @@ class Engine:
             return
         await self._enter(state, ref, runtime, push=True)
 
+    async def _home(self, state: dict[str, Any], runtime: Runtime) -> None:
+        if state.get("lang"):
+            await self._goto(state, HOME, runtime)
+            return
+        # A caller who has not chosen a language yet has no main menu: they would get it in the
+        # default language, which they may not read. Back to the start: the language choice.
+        state["history"] = []
+        await self._enter(state, self.flows.parse(ENTRY), runtime, push=False)
+
     async def _enter(self, state: dict[str, Any], ref: ScreenRef, runtime: Runtime, *, push: bool) -> None:
         for _ in range(_MAX_REDIRECTS):
             here = state.get("at")
@@ -247,10 +257,11 @@ class Engine:
                 compose_page(layout.head, layout.lines, page, footer, back=back, home=home), False, str(ref)
             )
         body = fill(tr.gettext(screen.text), values)
-        text = compose_plain(_with_hint(body, error, tr), footer, back=back, home=home)
-        if error and measure(text, tr.code) > self.limit:
+        hint = _hint(screen, error, tr)
+        text = compose_plain(f"{hint}\n{body}" if hint else body, footer, back=back, home=home)
+        if hint and measure(text, tr.code) > self.limit:
             # The hint replaces what the caller has already read rather than overflow the screen.
-            text = compose_plain(tr.gettext(error), footer, back=back, home=home)
+            text = compose_plain(hint, footer, back=back, home=home)
         return Reply(text, False, str(ref))
 
     async def page_count(self, state: dict[str, Any], runtime: Runtime) -> int:
@@ -283,7 +294,8 @@ class Engine:
 
     def _nav(self, state: dict[str, Any], ref: ScreenRef, *, first_page: bool = False) -> tuple[bool, bool]:
         page = 0 if first_page else state.get("page", 0)
-        return bool(state["history"]) or page > 0, str(ref) != HOME
+        # Before a language is chosen, 00 leads back to the language choice: nothing to offer.
+        return bool(state["history"]) or page > 0, str(ref) != HOME and bool(state.get("lang"))
 
     def translator(self, state: dict[str, Any]) -> Translator:
         return self.catalogs.translator(state.get("lang") or self.default_language)
@@ -332,5 +344,9 @@ def _holds(condition: str, values: dict[str, Any]) -> bool:
     return not value if negate else value
 
 
-def _with_hint(body: str, error: str | None, tr: Translator) -> str:
-    return f"{tr.gettext(error)}\n{body}" if error else body
+def _hint(screen: InputScreen | InfoScreen, error: str | None, tr: Translator) -> str | None:
+    """The hint over a text or info screen; "too long" names the screen's limit, {limit}."""
+    if not error:
+        return None
+    limits = {"limit": str(screen.max_length)} if isinstance(screen, InputScreen) else {}
+    return fill(tr.gettext(error), limits)

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import time
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from gateway.app import create_app
 from gateway.audit.models import AuditEvent
 from gateway.reports.export import ReportFilter, csv_header, csv_line, iter_report_rows, report_rows_query
 from gateway.wiring import Gateway
-from tests.api.conftest import LIVE_EXPORT_CONCURRENCY, LIVE_POOL_TIMEOUT_S
+from tests.api.conftest import LIVE_EXPORT_CONCURRENCY
 from tests.api.live_server import LiveServer
 from tests.api.raw_http import SlowReader
 from tests.api.test_committees_api import token
@@ -60,18 +59,16 @@ async def test_slow_exports_leave_the_pool_to_ussd_callers(
         async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
             for n in range(3):
                 caller = UssdCaller(http, phone=f"+2237610{n:04d}")
-                # Language menu, main menu, topic menu: three hops that each read and write.
+                # Language menu, main menu, topic menu: three hops that each read and write. A hop
+                # that gets no connection within the pool timeout gets the apology ("END "), so the
+                # screen proves it was served in time; a stopwatch would also time the machine's load.
                 for answer in (None, "1", "1"):
-                    started = time.monotonic()
                     screen = await (caller.dial() if answer is None else caller.send(answer))
-                    waited = time.monotonic() - started
-                    assert screen.startswith("CON "), screen  # "END " would be the apology
-                    assert waited < LIVE_POOL_TIMEOUT_S
-            started = time.monotonic()
+                    assert screen.startswith("CON "), screen
+            # Refused, not queued: queued, it would wait for an export far from done, past the timeout.
             extra = await http.get(EXPORT, headers=committee_reports)
             assert extra.status_code == 429, extra.text
             assert int(extra.headers["retry-after"]) > 0
-            assert time.monotonic() - started < LIVE_POOL_TIMEOUT_S  # refused, not queued
         # The exports are far from done: the callers were served while they ran, not after.
         assert not any(r.eof for r in readers)
     finally:

@@ -43,6 +43,8 @@ async def _broadcast(
         },
     )
     assert response.status_code == 201, response.text
+    scheduled = await client.post(f"/api/v1/broadcasts/{response.json()['id']}/schedule", headers=organiser)
+    assert scheduled.status_code == 200, scheduled.text
     return dict(response.json())
 
 

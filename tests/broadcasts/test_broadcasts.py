@@ -1,4 +1,4 @@
-"""Meeting notices: subscribing (USSD, after a report, SMS), dry run, batched expansion, RSVP,
+"""Meeting notices: subscribing (USSD, after a report, SMS), preview, batched expansion, RSVP,
 reminders, counts."""
 
 from __future__ import annotations
@@ -10,15 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from gateway.broadcasts.lifecycle import schedule
+from gateway.broadcasts.meetings import create_meeting
 from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
-from gateway.broadcasts.service import (
-    BroadcastError,
-    broadcast_stats,
-    create_broadcast,
-    create_meeting,
-    dry_run,
-    subscribe,
-)
+from gateway.broadcasts.preview import Price, preview
+from gateway.broadcasts.service import BroadcastError, broadcast_stats, create_broadcast, subscribe
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
 from gateway.outbox.models import OutboundMessage
@@ -49,6 +45,7 @@ async def subscribers(gateway: Gateway, people: list[tuple[str, str, str]]) -> N
 
 
 async def notice(gateway: Gateway, *, fallback: bool, languages: tuple[str, ...] = ("fr", "bm")) -> Broadcast:
+    """A notice to Zégoua and Niangoloko for a meeting in five days, scheduled to go now."""
     titles = {"fr": "Forum frontalier", "bm": "Dancɛ lajɛ", "dyu": "Dancɛ lajɛ", "mos": "Tõnd lagem-n-taoore"}
     async with gateway.sessionmaker() as db, db.begin():
         meeting = await create_meeting(
@@ -60,7 +57,7 @@ async def notice(gateway: Gateway, *, fallback: bool, languages: tuple[str, ...]
             timezone="Africa/Bamako",
             agenda={"fr": "Sécurité du marché."},
         )
-        return await create_broadcast(
+        broadcast = await create_broadcast(
             db,
             kind="notice",
             areas=["Zégoua", "Niangoloko"],
@@ -68,6 +65,8 @@ async def notice(gateway: Gateway, *, fallback: bool, languages: tuple[str, ...]
             meeting=meeting,
             french_fallback=fallback,
         )
+        await schedule(db, broadcast, gateway.texts)
+        return broadcast
 
 
 async def test_subscribing_by_ussd_by_sms_and_after_a_report(
@@ -124,7 +123,7 @@ async def test_subscribing_by_ussd_by_sms_and_after_a_report(
     assert "AVIS" in replies[-1]
 
 
-async def test_dry_run_counts_languages_segments_and_missing_text(gateway: Gateway) -> None:
+async def test_preview_counts_languages_segments_and_missing_text(gateway: Gateway) -> None:
     await subscribers(
         gateway,
         [
@@ -136,14 +135,18 @@ async def test_dry_run_counts_languages_segments_and_missing_text(gateway: Gatew
     )
     strict = await notice(gateway, fallback=False)
     async with gateway.sessionmaker() as db:
-        result = await dry_run(db, await gateway.directory.get(db), gateway.texts, strict, gsm7=True)
+        result = await preview(
+            db, await gateway.directory.get(db), gateway.texts, strict, gsm7=True, price=Price(0, "XOF")
+        )
     lines = {line.language: line for line in result.lines}
     assert (lines["fr"].recipients, lines["fr"].missing_text) == (1, False)
     assert lines["fr"].segments >= 1
     assert lines["mos"].sent_as == "-"  # no Mooré title and no French allowed: not sent
-    assert lines["dyu"].sent_as == "-"
-    assert result.recipients == 2
-    assert result.total_parts == lines["fr"].segments + lines["bm"].segments
+    # Dioula falls back to Bambara (not French, which is not allowed here), and says so.
+    assert (lines["dyu"].sent_as, lines["dyu"].missing_text) == ("bm", True)
+    assert lines["dyu"].fallbacks["title"] == "bm"
+    assert result.recipients == 3
+    assert result.total_parts == lines["fr"].segments + lines["bm"].segments + lines["dyu"].segments
 
 
 async def test_expansion_in_batches_never_twice_and_rsvp(
@@ -197,8 +200,15 @@ async def test_expansion_in_batches_never_twice_and_rsvp(
     await text(client, "+22376009999", "1")  # never asked
     async with gateway.sessionmaker() as db:
         stats = await broadcast_stats(db, await gateway.directory.get(db), broadcast.id)
+        # In the order they were written: PostgreSQL returns rows in no set order without one.
         replies = list(
-            (await db.execute(select(OutboundMessage.body).where(OutboundMessage.kind == "reply"))).scalars()
+            (
+                await db.execute(
+                    select(OutboundMessage.body)
+                    .where(OutboundMessage.kind == "reply")
+                    .order_by(OutboundMessage.id)
+                )
+            ).scalars()
         )
     assert sum(s.yes for s in stats) == 1
     assert sum(s.no for s in stats) == 2
@@ -300,3 +310,13 @@ async def test_on_sqlite_the_expander_leaves_the_lock_free_between_batches(
         assert all(0 < p <= 1.0 for p in pauses)
     else:
         assert pauses == []  # PostgreSQL readers never wait for the writer
+
+
+@pytest.mark.parametrize(
+    ("agenda", "shown"),
+    [("Sécurité du marché", "Sécurité du marché."), ("Le pont ?", "Le pont ?"), ("Fin.", "Fin."), ("  ", "")],
+)
+def test_the_agenda_ends_its_sentence_before_the_question(agenda: str, shown: str) -> None:
+    from gateway.broadcasts.texts import _sentence
+
+    assert _sentence(agenda) == shown

@@ -6,24 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from gateway.cli import app
-from gateway.wiring import Gateway
-
-
-@pytest.fixture
-def env(gateway: Gateway) -> dict[str, str]:
-    return {
-        "GATEWAY_DATABASE_URL": gateway.settings.database_url,
-        "GATEWAY_SECRET_KEY": gateway.settings.secret_key,
-        "GATEWAY_LOG_LEVEL": "WARNING",
-    }
-
-
-def invoke(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=env, input=stdin)
-    return result.exit_code, result.stdout, result.stderr
+from tests.cli.runner import invoke
 
 
 def test_flows_check_passes(env: dict[str, str]) -> None:

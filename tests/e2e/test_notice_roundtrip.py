@@ -60,6 +60,8 @@ async def test_notice_round_trip(
         },
     )
     view = created.json()
+    scheduled = await client.post(f"/api/v1/broadcasts/{view['id']}/schedule", headers=organiser)
+    assert scheduled.status_code == 200
     assert view["dry_run"]["recipients"] == 4
     assert {line["language"] for line in view["dry_run"]["languages"] if line["recipients"]} == {
         "fr",

@@ -4,8 +4,13 @@ What it copies from AT (reference/africastalking.md §3, §6): POST /version1/me
 form body and an `apiKey` header; 401 `The supplied authentication is invalid` as text/plain for
 a bad key; 201 with `Content-Type: application/json` exactly (the SDK returns text otherwise);
 per-recipient status codes; 201 with empty Recipients for an unknown sender id.
-Faults to switch on: 5xx answers, answers slower than the client's timeout, dropped connections,
-and chosen status codes for chosen numbers.
+Faults to switch on: 5xx answers, answers slower than the client's timeout, answers held until the
+test releases them, dropped connections, and chosen status codes for chosen numbers.
+
+Each test gets a server of its own with an API key of its own (tests/conftest.py): a request sent
+by an earlier test (a slow answer, a dispatcher left running) can only reach that test's server,
+which is gone, or be refused with a 401 by a new server that took its port. It is never recorded
+where a later test counts.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,11 +44,12 @@ STATUS_WORDS = {
 
 @dataclass
 class Faults:
-    """What the next requests get. Counters count down; `None` means every request."""
+    """What the next requests get. Counters count down, one per request they apply to."""
 
     server_errors: int = 0  # HTTP 500
     slow: int = 0  # answer after `slow_s` seconds
     slow_s: float = 15.0
+    hold: int = 0  # recorded, then answered only once the test calls `release()`
     drops: int = 0  # close the connection without an answer
     number_codes: dict[str, int] = field(default_factory=dict)  # per-recipient statusCode
     latency_s: float = 0.0  # every answer waits this long, as a real provider's would
@@ -65,6 +72,8 @@ class FakeAfricasTalking:
         self.port = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._holding = 0
+        self._gate: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._stopping: asyncio.Event | None = None
@@ -79,6 +88,38 @@ class FakeAfricasTalking:
         with self._lock:
             return [r.message for r in self.received if number in r.to]
 
+    def recipients(self) -> list[str]:
+        """Every number of every request received, once per request that named it."""
+        with self._lock:
+            return [number for r in self.received for number in r.to]
+
+    # -- held requests ------------------------------------------------------------------
+
+    @property
+    def holding(self) -> int:
+        """Requests received and held (`Faults.hold`), not yet released."""
+        with self._lock:
+            return self._holding
+
+    async def wait_holding(self, count: int = 1, seconds: float = 30) -> None:
+        """Until `count` requests are held: the client is then waiting inside a request, whatever
+        the machine's load, for as long as the test wants."""
+        deadline = time.monotonic() + seconds
+        while self.holding < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} request(s) held wanted; {self.holding} after {seconds} s")
+            await asyncio.sleep(0.01)
+
+    def release(self) -> None:
+        """Answers the requests held so far; `Faults.hold` still holds the ones after."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._open_gate)
+
+    def _open_gate(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+        self._gate = asyncio.Event()
+
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> FakeAfricasTalking:
@@ -89,10 +130,12 @@ class FakeAfricasTalking:
         return self
 
     def stop(self) -> None:
-        if self._loop and self._stopping:
+        """Closes the port and drops the requests still in hand (slow or held) unanswered."""
+        if self._loop and self._stopping and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stopping.set)
         if self._thread:
             self._thread.join(10)
+            assert not self._thread.is_alive(), "the fake Africa's Talking server did not stop"
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
@@ -101,6 +144,7 @@ class FakeAfricasTalking:
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
+        self._gate = asyncio.Event()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         self._started.set()
@@ -120,41 +164,65 @@ class FakeAfricasTalking:
                 if request is None:
                     break
                 method, path, headers, body = request
+                if path == "/_stats":  # for benchmarks in another process; not part of AT's API
+                    await _write(writer, 200, "application/json", self._stats())
+                    continue
+                # Before any fault: a request meant for another test's server (its key) neither
+                # uses up this test's faults nor is recorded.
+                if headers.get("apikey") != self.api_key:
+                    await _write(writer, 401, "text/plain", b"The supplied authentication is invalid")
+                    continue
                 action = self._fault()
                 if action == "drop":
                     writer.transport.abort()
                     return
-                if action == "slow":
-                    await asyncio.sleep(self.faults.slow_s)
-                elif self.faults.latency_s:
-                    await asyncio.sleep(self.faults.latency_s)
                 if action == "error":
                     await _write(writer, 500, "text/plain", b"Internal Server Error")
                     continue
-                status, content_type, payload = self._respond(method, path, headers, body)
+                # Recorded on arrival, as AT sends the SMS whether or not its answer gets back.
+                status, content_type, payload = self._respond(method, path, body)
+                if action == "hold":
+                    await self._held()
+                elif action == "slow":
+                    await asyncio.sleep(self.faults.slow_s)
+                elif self.faults.latency_s:
+                    await asyncio.sleep(self.faults.latency_s)
                 await _write(writer, status, content_type, payload)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
 
+    async def _held(self) -> None:
+        assert self._gate is not None
+        gate = self._gate
+        with self._lock:
+            self._holding += 1
+        try:
+            await gate.wait()
+        finally:
+            with self._lock:
+                self._holding -= 1
+
     def _fault(self) -> str | None:
         with self._lock:
-            for name, action in (("drops", "drop"), ("server_errors", "error"), ("slow", "slow")):
+            for name, action in (
+                ("drops", "drop"),
+                ("server_errors", "error"),
+                ("hold", "hold"),
+                ("slow", "slow"),
+            ):
                 if getattr(self.faults, name) > 0:
                     setattr(self.faults, name, getattr(self.faults, name) - 1)
                     return action
         return None
 
-    def _respond(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, str, bytes]:
-        if path == "/_stats":  # for benchmarks in another process; not part of AT's API
-            with self._lock:
-                stats = {"requests": len(self.received), "recipients": sum(len(r.to) for r in self.received)}
-            return 200, "application/json", json.dumps(stats).encode()
-        if headers.get("apikey") != self.api_key:
-            return 401, "text/plain", b"The supplied authentication is invalid"
+    def _stats(self) -> bytes:
+        with self._lock:
+            stats = {"requests": len(self.received), "recipients": sum(len(r.to) for r in self.received)}
+        return json.dumps(stats).encode()
+
+    def _respond(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         if path.split("?")[0] != "/version1/messaging":
             return 404, "text/plain", b"Not Found"
         if method == "GET":

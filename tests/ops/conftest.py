@@ -34,7 +34,16 @@ def cluster() -> Iterator[Cluster]:
     try:
         initdb = ["-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
         cluster.run("initdb", *initdb)
-        cluster.start()
+        for attempt in range(5):
+            try:
+                cluster.start()
+                break
+            except subprocess.CalledProcessError:
+                # The port was free when chosen; another process may have bound it since.
+                log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
+                if attempt == 4 or "already in use" not in log:
+                    raise
+                cluster.port = free_port()
         upgrade(cluster.url())
         yield cluster
     finally:

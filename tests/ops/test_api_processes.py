@@ -21,7 +21,7 @@ from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
 from tests.helpers import count
-from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
+from tests.ops.processes import gateway_env, start_listening, stop
 
 Post = Callable[[str, dict[str, str]], Awaitable[httpx.Response]]
 # French, report, security incident, Mali, Sikasso, first commune, urgent, description,
@@ -43,12 +43,11 @@ async def post(gateway: Gateway, tmp_path: Path) -> AsyncIterator[Post]:
 
             yield in_process
         return
-    port = free_port()
     env = gateway_env(gateway, dispatch_in_process="false", metrics_dir=str(tmp_path / "metrics"))
-    server = start(["serve", "--port", str(port), "--workers", "2"], env)
+    server, port = await asyncio.to_thread(
+        start_listening, lambda port: ["serve", "--port", str(port), "--workers", "2"], env, "/readyz"
+    )
     try:
-        await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/readyz", server)
-
         token = {"token": env["GATEWAY_CALLBACK_TOKEN"]}
 
         async def new_connection(path: str, data: dict[str, str]) -> httpx.Response:

@@ -19,7 +19,7 @@ from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
-from tests.helpers import UssdCaller, count
+from tests.helpers import StartDispatcher, UssdCaller, count, eventually
 from tests.ops.private_postgres import Cluster
 
 
@@ -28,6 +28,7 @@ async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
     private_gateway: tuple[Gateway, httpx.AsyncClient],
     at: FakeAfricasTalking,
     at_provider: AfricasTalkingSms,
+    start_dispatcher: StartDispatcher,
 ) -> None:
     gateway, client = private_gateway
     # A worker sends the receipts all along, through the crash.
@@ -35,8 +36,7 @@ async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
         update={"sms_rate_per_s": 0, "dispatch_poll_s": 0.1, "dispatch_lease_s": 10, "sms_batch_size": 20}
     )
     dispatcher = Dispatcher(gateway.sessionmaker, at_provider, gateway.vault, settings)
-    stop_dispatcher = asyncio.Event()
-    dispatching = asyncio.create_task(dispatcher.run(stop_dispatcher))
+    stop_dispatcher, dispatching = start_dispatcher(dispatcher)
     statuses: Counter[int] = Counter()
     sent: list[str] = []
     ussd: Counter[str] = Counter()
@@ -72,13 +72,24 @@ async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
             await asyncio.sleep(0.05)
 
     workers = [asyncio.create_task(texter(k)) for k in range(4)] + [asyncio.create_task(dialler())]
-    await asyncio.sleep(1.0)
-    await asyncio.to_thread(cluster.crash)
-    await asyncio.sleep(2.0)  # callbacks keep arriving while it is down
-    await asyncio.to_thread(cluster.start)
-    await asyncio.sleep(1.5)
-    done.set()
-    await asyncio.wait_for(asyncio.gather(*workers), 60)
+    # Each phase lasts until what it is there for has happened, however slowly a loaded machine gets
+    # to it: a fixed sleep could end before any callback had come in while the database was down.
+    try:
+        await eventually(
+            lambda: statuses[200] > 0 and ussd["menu"] > 0, "callbacks served before the crash", 60
+        )
+        await asyncio.to_thread(cluster.crash)
+        await eventually(
+            lambda: statuses[503] > 0 and ussd["apology"] > 0, "callbacks refused while it is down", 60
+        )
+        await asyncio.to_thread(cluster.start)
+        served, menus = statuses[200], ussd["menu"]
+        await eventually(
+            lambda: statuses[200] > served and ussd["menu"] > menus, "callbacks served after the restart", 60
+        )
+    finally:
+        done.set()
+        await asyncio.wait_for(asyncio.gather(*workers), 60)
 
     assert statuses[503] > 0, "no callback arrived while the database was down"
     assert set(statuses) <= {200, 503}  # never a 500
@@ -99,13 +110,14 @@ async def test_callbacks_through_a_database_crash_are_stored_once_or_refused(
     sent_receipts = select(func.count()).where(
         OutboundMessage.kind == "receipt", OutboundMessage.status == "sent"
     )
-    for _ in range(300):
-        if await count(gateway, sent_receipts) == len(sent):
-            break
-        await asyncio.sleep(0.1)
+
+    async def all_receipts_sent() -> bool:
+        return await count(gateway, sent_receipts) == len(sent)
+
+    await eventually(all_receipts_sent, "every receipt to be sent", 60)
     stop_dispatcher.set()
     await asyncio.wait_for(dispatching, 30)
     assert await count(gateway, sent_receipts) == len(sent)
-    phones = Counter(n for request in at.received for n in request.to if n.startswith("+2237602"))
+    phones = Counter(at.recipients())  # this test's own fake: no other test's request is in it
     assert len(phones) == len(sent)
     assert set(phones.values()) == {1}

@@ -5,21 +5,38 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
+from typing import Any
 
 import httpx
 from sqlalchemy import text
 
 from gateway.wiring import Gateway
-from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
+from tests.helpers import eventually
+from tests.ops.processes import gateway_env, has_read_every_request, start_listening, stop
 
 
 async def test_sigterm_lets_the_hop_in_flight_finish(gateway: Gateway) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = gateway_env(gateway, dispatch_in_process="false", shutdown_grace_s="20")
-    server = start(["serve", "--port", str(port)], env)
+    server, port = await asyncio.to_thread(
+        start_listening, lambda port: ["serve", "--port", str(port)], env, "/readyz"
+    )
+    written = threading.Event()
+
+    def trace(event: str, _info: dict[str, Any]) -> None:
+        if event == "http11.send_request_body.complete":
+            written.set()
+
+    def post_hop() -> httpx.Response:
+        with httpx.Client(timeout=30) as client:
+            return client.post(
+                f"http://127.0.0.1:{port}/callbacks/africastalking/ussd",
+                params={"token": env["GATEWAY_CALLBACK_TOKEN"]},
+                data={"sessionId": "ATUid_grace", "phoneNumber": "+22370000009", "text": ""},
+                extensions={"trace": trace},
+            )
+
     try:
-        await asyncio.to_thread(wait_ready, f"{base}/readyz", server)
         async with gateway.sessionmaker() as db, db.begin():
             # Hold the hop up in the database: SQLite's write lock is taken at BEGIN; on
             # PostgreSQL the sessions table is locked outright.
@@ -27,18 +44,16 @@ async def test_sigterm_lets_the_hop_in_flight_finish(gateway: Gateway) -> None:
                 await db.execute(text("SELECT 1"))
             else:
                 await db.execute(text("LOCK TABLE ussd_sessions IN ACCESS EXCLUSIVE MODE"))
-            hop = asyncio.create_task(
-                asyncio.to_thread(
-                    httpx.post,
-                    f"{base}/callbacks/africastalking/ussd",
-                    params={"token": env["GATEWAY_CALLBACK_TOKEN"]},
-                    data={"sessionId": "ATUid_grace", "phoneNumber": "+22370000009", "text": ""},
-                    timeout=30,
-                )
+            hop = asyncio.create_task(asyncio.to_thread(post_hop))
+            # The hop is inside the server, waiting for the database: sent whole, and read whole by
+            # the server (a request still in the kernel's queues when the signal comes is dropped).
+            await eventually(lambda: written.is_set() or hop.done(), "the hop to be sent")
+            assert not hop.done(), hop.result()
+            await eventually(
+                lambda: has_read_every_request(server.pid, port) is not False, "the server to read the hop"
             )
-            await asyncio.sleep(1.0)  # the hop is inside the server, waiting for the database
             server.send_signal(signal.SIGTERM)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(1.0)  # time to stop, were it not waiting: a wait can only prove a negative
             assert server.poll() is None  # still running: it waits for the hop
             assert not hop.done()
         response = await asyncio.wait_for(hop, 20)

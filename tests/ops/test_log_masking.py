@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.wiring import Gateway
-from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
+from tests.ops.processes import gateway_env, start_listening, stop
 from tests.security.logs import TOKEN_SPELLINGS, leaked_digits
 
 FORGED = "forged-callback-value-Kd8wQz"
@@ -78,14 +78,13 @@ async def refusing_database(gateway: Gateway) -> AsyncIterator[None]:
 
 @pytest.fixture(params=["text", "json"])
 def server(request: pytest.FixtureRequest, gateway: Gateway, tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
     env = gateway_env(gateway, log_format=request.param, log_level="INFO")
     workers = [] if gateway.settings.is_sqlite else ["--workers", "2"]
     output = tmp_path / "stderr.log"
-    with output.open("wb") as stderr:
-        process = start(["serve", "--port", str(port), *workers], env, stderr)
+    process, port = start_listening(
+        lambda port: ["serve", "--port", str(port), *workers], env, "/readyz", stderr=output
+    )
     try:
-        wait_ready(f"http://127.0.0.1:{port}/readyz", process)
         yield Server(
             f"http://127.0.0.1:{port}", env["GATEWAY_CALLBACK_TOKEN"], request.param, process, output
         )

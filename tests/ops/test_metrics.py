@@ -13,7 +13,7 @@ from gateway.outbox.dispatcher import Dispatcher
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
 from tests.helpers import UssdCaller
-from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
+from tests.ops.processes import gateway_env, start_listening, stop
 
 
 def value(text: str, name: str) -> float:
@@ -78,16 +78,16 @@ def post_and_scrape(base: str, token: str, messages: int, scrapes: int) -> list[
 async def test_every_worker_of_serve_reports_the_whole_pool(gateway: Gateway, tmp_path: Path) -> None:
     if gateway.settings.is_sqlite:
         pytest.skip("serve --workers needs PostgreSQL")
-    port = free_port()
     directory = tmp_path / "metrics"
     env = gateway_env(gateway, metrics_dir=str(directory), dispatch_in_process="false")
-    server = start(["serve", "--port", str(port), "--workers", "2"], env)
+    server = await asyncio.to_thread(
+        start_listening, lambda port: ["serve", "--port", str(port), "--workers", "2"], env, "/readyz"
+    )
     try:
-        await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/readyz", server)
-        base, token = f"http://127.0.0.1:{port}", env["GATEWAY_CALLBACK_TOKEN"]
-        scrapes = await asyncio.to_thread(post_and_scrape, base, token, 20, 8)
+        token = env["GATEWAY_CALLBACK_TOKEN"]
+        scrapes = await asyncio.to_thread(post_and_scrape, server.base, token, 20, 8)
     finally:
-        stop([server])
+        stop([server.process])
     assert len({f.stem.rsplit("_", 1)[1] for f in directory.glob("*.db")}) >= 2  # both workers wrote
     for text in scrapes:  # whichever worker answers the scrape
         assert value(text, 'gateway_callbacks_total{kind="sms",outcome="stored"}') == 20

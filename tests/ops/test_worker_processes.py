@@ -8,6 +8,8 @@ import signal
 import subprocess
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
+from typing import IO
 
 import httpx
 from sqlalchemy import func, select, update
@@ -20,14 +22,12 @@ from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
 from tests.broadcasts.test_broadcasts import notice, subscribers
 from tests.fakes.at_server import FakeAfricasTalking
-from tests.helpers import MakeCommittee
-from tests.ops.processes import free_port, gateway_env, start, stop, wait_ready
+from tests.helpers import MakeCommittee, eventually
+from tests.ops.processes import Listening, gateway_env, start, start_listening, stop
 from tests.ops.test_metrics import value
 
 
-def start_worker(
-    gateway: Gateway, at: FakeAfricasTalking, *args: str, **settings: str
-) -> subprocess.Popen[bytes]:
+def worker_env(gateway: Gateway, at: FakeAfricasTalking, **settings: str) -> dict[str, str]:
     defaults = {
         "provider": "africastalking",
         "at_api_key": at.api_key,
@@ -38,8 +38,20 @@ def start_worker(
         "dispatch_poll_s": "0.2",
         "dispatch_lease_s": "10",
     }
-    env = gateway_env(gateway, **{**defaults, **settings})
-    return start(["worker", *args], env)
+    return gateway_env(gateway, **{**defaults, **settings})
+
+
+def start_worker(
+    gateway: Gateway, at: FakeAfricasTalking, stderr: IO[bytes] | None = None, **settings: str
+) -> subprocess.Popen[bytes]:
+    return start(["worker"], worker_env(gateway, at, **settings), stderr)
+
+
+async def start_worker_with_metrics(gateway: Gateway, at: FakeAfricasTalking) -> Listening:
+    env = worker_env(gateway, at)
+    return await asyncio.to_thread(
+        start_listening, lambda port: ["worker", "--metrics-port", str(port)], env, "/metrics"
+    )
 
 
 async def enqueue(gateway: Gateway, count: int) -> list[str]:
@@ -56,17 +68,20 @@ async def count(gateway: Gateway, status: str) -> int:
         return int(found.scalar_one())
 
 
-async def wait_until_sent(gateway: Gateway, count: int, seconds: float) -> int:
+async def wait_until_sent(gateway: Gateway, wanted: int, seconds: float) -> int:
+    """How many are sent once `wanted` are, or when `seconds` have passed."""
     sent = 0
-    for _ in range(int(seconds * 10)):
-        async with gateway.sessionmaker() as db:
-            sent = (
-                await db.execute(select(func.count()).where(OutboundMessage.status == "sent"))
-            ).scalar_one()
-        if sent >= count:
-            break
-        await asyncio.sleep(0.1)
-    return int(sent)
+
+    async def enough() -> bool:
+        nonlocal sent
+        sent = await count(gateway, "sent")
+        return sent >= wanted
+
+    try:
+        await eventually(enough, f"{wanted} messages sent", seconds)
+    except AssertionError:
+        pass  # the caller's assertion shows how many were
+    return sent
 
 
 async def due_summaries_and_a_notice(gateway: Gateway, make_committee: MakeCommittee) -> list[str]:
@@ -89,17 +104,18 @@ async def test_three_workers_send_every_message_exactly_once(
 ) -> None:
     # Due before the workers start, so all three race for them on their first pass.
     others = await due_summaries_and_a_notice(gateway, make_committee)
-    ports = [free_port() for _ in range(3)]
-    workers = [start_worker(gateway, at, "--metrics-port", str(port)) for port in ports]
+    started = await asyncio.gather(
+        *(start_worker_with_metrics(gateway, at) for _ in range(3)), return_exceptions=True
+    )
+    workers = [w for w in started if isinstance(w, Listening)]
     try:
-        for port, worker in zip(ports, workers, strict=True):
-            await asyncio.to_thread(wait_ready, f"http://127.0.0.1:{port}/metrics", worker)
+        assert len(workers) == 3, [w for w in started if not isinstance(w, Listening)]
         numbers = await enqueue(gateway, 300)
-        assert await wait_until_sent(gateway, 300 + len(others), 60) == 300 + len(others)
-        scrapes = [(await asyncio.to_thread(httpx.get, f"http://127.0.0.1:{p}/metrics")).text for p in ports]
+        assert await wait_until_sent(gateway, 300 + len(others), 120) == 300 + len(others)
+        scrapes = [(await asyncio.to_thread(httpx.get, f"{w.base}/metrics")).text for w in workers]
     finally:
-        stop(workers)
-    received = Counter(n for request in at.received for n in request.to)
+        stop([w.process for w in workers])
+    received = Counter(at.recipients())
     assert sorted(received) == sorted(numbers + others)
     assert set(received.values()) == {1}
     async with gateway.sessionmaker() as db:
@@ -115,24 +131,19 @@ async def test_three_workers_send_every_message_exactly_once(
 
 async def test_a_worker_killed_mid_dispatch_loses_nothing(gateway: Gateway, at: FakeAfricasTalking) -> None:
     numbers = await enqueue(gateway, 100)
-    at.faults.slow, at.faults.slow_s = 1, 3.0  # the first request hangs: the victim dies inside it
+    at.faults.hold = 1  # the first request hangs: the victim dies inside it
     victim = start_worker(gateway, at)
-    for _ in range(100):
-        async with gateway.sessionmaker() as db:
-            claimed = (
-                await db.execute(select(func.count()).where(OutboundMessage.status == "sending"))
-            ).scalar_one()
-        if claimed:
-            break
-        await asyncio.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(10)
+    try:
+        await at.wait_holding(seconds=60)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(victim.wait, 10)
     survivor = start_worker(gateway, at)
     try:
-        assert await wait_until_sent(gateway, 100, 60) == 100  # after the 10 s lease, the claims come back
+        assert await wait_until_sent(gateway, 100, 120) == 100  # after the 10 s lease, the claims come back
     finally:
         stop([survivor])
-    received = Counter(n for request in at.received for n in request.to)
+    received = Counter(at.recipients())
     assert set(numbers) <= set(received)  # nothing lost
     # The only repeats allowed: requests the victim had in flight when it died, whose answers it
     # never recorded (at most 4 requests of 20 numbers).
@@ -140,16 +151,21 @@ async def test_a_worker_killed_mid_dispatch_loses_nothing(gateway: Gateway, at: 
 
 
 async def test_sigterm_finishes_the_request_in_flight_and_hands_back_the_rest(
-    gateway: Gateway, at: FakeAfricasTalking
+    gateway: Gateway, at: FakeAfricasTalking, tmp_path: Path
 ) -> None:
     numbers = await enqueue(gateway, 100)
-    at.faults.slow, at.faults.slow_s = 1, 2.0
-    worker = start_worker(gateway, at, sms_concurrency="1", sms_batch_size="20")
+    at.faults.hold = 1  # the first request (20 numbers) stays with the provider until released
+    output = tmp_path / "stderr.log"
+    with output.open("wb") as stderr:
+        worker = start_worker(gateway, at, stderr, sms_concurrency="1", sms_batch_size="20")
     try:
-        while at.faults.slow:  # taken when the first request (20 numbers) reaches the provider
-            await asyncio.sleep(0.02)
+        await at.wait_holding(seconds=60)
         worker.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(worker.wait, 15) == 0
+        # Answered only once the worker has taken the signal in, however slowly it gets to it.
+        stopping = "gateway worker: stopping"
+        await eventually(lambda: stopping in output.read_text(errors="replace"), "the worker to stop", 60)
+        at.release()
+        assert await asyncio.to_thread(worker.wait, 30) == 0
     finally:
         stop([worker])
     assert await count(gateway, "sent") == 20
@@ -159,5 +175,6 @@ async def test_sigterm_finishes_the_request_in_flight_and_hands_back_the_rest(
             await db.execute(select(OutboundMessage).where(OutboundMessage.status == "queued"))
         ).scalars()
         assert {(m.attempts, m.claimed_by) for m in queued} == {(0, None)}
-    received = [n for request in at.received for n in request.to if n in set(numbers)]
+    received = at.recipients()
     assert len(received) == len(set(received)) == 20
+    assert set(received) <= set(numbers)

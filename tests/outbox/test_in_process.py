@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
+from tests.helpers import eventually
 
 
 async def test_serve_runs_the_dispatcher_in_process(gateway: Gateway) -> None:
@@ -16,14 +15,13 @@ async def test_serve_runs_the_dispatcher_in_process(gateway: Gateway) -> None:
         await gateway.outbox.enqueue(db, phone="+22376000001", text="Bonjour", language="fr", kind="reply")
     settings = gateway.settings.model_copy(update={"dispatch_in_process": True, "dispatch_poll_s": 0.05})
     app = create_app(settings)
+
+    async def sent() -> bool:
+        async with gateway.sessionmaker() as db:
+            return (await db.execute(select(OutboundMessage.status))).scalar_one() == "sent"
+
     async with app.router.lifespan_context(app):
-        for _ in range(200):
-            async with gateway.sessionmaker() as db:
-                status = (await db.execute(select(OutboundMessage.status))).scalar_one()
-            if status == "sent":
-                break
-            await asyncio.sleep(0.05)
-    assert status == "sent"
+        await eventually(sent, "the app's own dispatcher to send the message")
 
 
 def test_in_process_default_follows_the_database(gateway: Gateway) -> None:

@@ -27,6 +27,7 @@ async def insert_reports(gateway: Gateway, count: int, commune: str = "Zégoua",
                 {
                     "reference": f"R-X{i:05d}",
                     "created_at": start + timedelta(seconds=i // 3),
+                    "placed_at": start + timedelta(seconds=i // 3),
                     "channel": "ussd",
                     "language": "fr",
                     "topic": "security_incident",

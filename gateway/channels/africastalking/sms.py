@@ -92,10 +92,16 @@ def _date(value: object) -> datetime | None:
 async def incoming_sms(request: Request, gateway: GatewayDep) -> JSONResponse:
     try:
         form = await _form(request)
+        external_id = _required(form, "id", 128)
+        phone = _phone(form, "from", gateway.settings.default_region)
+        if not _optional(form, "text", MAX_TEXT + 1).strip():
+            # A phone can send an empty SMS; refusing it would only make AT send it again.
+            CALLBACKS.labels("sms", "ignored").inc()
+            return JSONResponse({"status": "ignored: empty message"})
         sms = IncomingSms(
             provider=PROVIDER,
-            external_id=_required(form, "id", 128),
-            phone=_phone(form, "from", gateway.settings.default_region),
+            external_id=external_id,
+            phone=phone,
             text=_required(form, "text", MAX_TEXT),
             to=_optional(form, "to", 32),
             received_at=_date(form.get("date")),
