@@ -50,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check gateway tests benchmarks
 	$(BIN)/ruff format --check gateway tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check-flows: $(STAMP)
 	$(BIN)/gateway flows check

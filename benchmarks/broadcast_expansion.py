@@ -19,8 +19,6 @@ import os
 import platform
 import random
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +31,8 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from gateway.api.tokens import create_token  # noqa: E402
+from benchmarks.load.processes import Server, start_server, stop_servers  # noqa: E402
+from gateway.accounts.tokens import create_token  # noqa: E402
 from gateway.areas.models import Area  # noqa: E402
 from gateway.broadcasts.lifecycle import schedule  # noqa: E402
 from gateway.broadcasts.meetings import create_meeting  # noqa: E402
@@ -132,12 +131,6 @@ async def build(gateway: Gateway, subscribers: int, rng: random.Random) -> tuple
         return broadcast.id, [viewer]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def read_api(base: str, token: str, stop: asyncio.Event, latencies: list[float]) -> None:
     async with httpx.AsyncClient(
         base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
@@ -150,13 +143,12 @@ async def read_api(base: str, token: str, stop: asyncio.Event, latencies: list[f
                 raise RuntimeError(f"API answered {response.status_code}: {response.text[:200]}")
 
 
-async def bench(args: argparse.Namespace, database_url: str, secret: str) -> dict[str, object]:
+async def bench(args: argparse.Namespace, database_url: str, secret: str, workdir: Path) -> dict[str, object]:
     settings = load_settings(
         _env_file=None, secret_key=secret, database_url=database_url, log_level="WARNING"
     )
     gateway = Gateway.build(settings)
-    port = free_port()
-    server = None
+    server: Server | None = None
     try:
         started = time.perf_counter()
         broadcast_id, [token] = await build(gateway, args.subscribers, random.Random(1124))
@@ -167,22 +159,11 @@ async def bench(args: argparse.Namespace, database_url: str, secret: str) -> dic
             "GATEWAY_SECRET_KEY": secret,
             "GATEWAY_LOG_LEVEL": "WARNING",
             "GATEWAY_DISPATCH_IN_PROCESS": "false",
+            # `serve` refuses PostgreSQL without one; no callback is made here.
+            "GATEWAY_CALLBACK_TOKEN": secrets.token_urlsafe(24),
         }
-        server = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "gateway"), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base) as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get("/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+        server = start_server("gateway", lambda port: ["serve", "--port", str(port)], env, workdir)
+        base = server.base_url
         idle: list[float] = []
         stop = asyncio.Event()
         warm = asyncio.create_task(read_api(base, token, stop, idle))
@@ -201,8 +182,7 @@ async def bench(args: argparse.Namespace, database_url: str, secret: str) -> dic
             queued = (await db.execute(select(func.count()).select_from(OutboundMessage))).scalar_one()
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(15)
+            stop_servers([server])
         await gateway.close()
 
     def pct(values: list[float], p: float) -> float:
@@ -232,7 +212,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="broadcast-bench-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     upgrade(database_url)
-    figures = asyncio.run(bench(args, database_url, "benchmark-" + secrets.token_urlsafe(32)))
+    figures = asyncio.run(bench(args, database_url, "benchmark-" + secrets.token_urlsafe(32), workdir))
     figures.update(
         date=time.strftime("%Y-%m-%d"),
         database=database_url.split("+")[0],

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from gateway.areas.coverage import communes_under  # noqa: E402
 from gateway.areas.models import Area  # noqa: E402
-from gateway.committees.coverage import communes_under  # noqa: E402
 from gateway.committees.models import Committee, CommitteeArea  # noqa: E402
 from gateway.committees.summary import compute_summary, render_summary  # noqa: E402
 from gateway.config import load_settings  # noqa: E402

@@ -35,14 +35,14 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select, update  # noqa: E402
 
-from benchmarks.ussd_load import cpu_seconds  # noqa: E402
+from benchmarks.load.processes import Server, log_tail, start_server, stop_servers  # noqa: E402
+from benchmarks.load.stats import cpu_seconds  # noqa: E402
 from gateway.channels.africastalking.sms_client import AfricasTalkingSms  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
 from gateway.db.base import utcnow  # noqa: E402
 from gateway.db.migrate import upgrade  # noqa: E402
 from gateway.outbox.models import OutboundMessage  # noqa: E402
 from gateway.wiring import Gateway  # noqa: E402
-from tests.ops.processes import GATEWAY, free_port, wait_ready  # noqa: E402
 
 NOTICE = {
     "fr": "Forum frontalier: réunion du comité de suivi samedi 9h à la mairie de Zégoua.",
@@ -79,7 +79,9 @@ def fake_stats(base_url: str) -> dict[str, int]:
         return stats
 
 
-async def bench(args: argparse.Namespace, base_url: str, database_url: str, fake_pid: int) -> dict[str, Any]:
+async def bench(
+    args: argparse.Namespace, base_url: str, database_url: str, fake_pid: int, workdir: Path
+) -> dict[str, Any]:
     settings = load_settings(
         _env_file=None,
         secret_key=secrets.token_urlsafe(48),
@@ -109,7 +111,7 @@ async def bench(args: argparse.Namespace, base_url: str, database_url: str, fake
         rss_after_enqueue = peak_rss_mb()
         before = fake_stats(base_url)
         if args.workers:
-            dispatch_s, workers = await dispatch_with_workers(args, gateway, base_url, fake_pid)
+            dispatch_s, workers = await dispatch_with_workers(args, gateway, base_url, fake_pid, workdir)
         else:
             dispatch_s = await dispatch_in_this_process(gateway, provider, settings)
             workers = {}
@@ -173,7 +175,7 @@ def proc_peak_rss_mb(pid: int) -> float:
 
 
 async def dispatch_with_workers(
-    args: argparse.Namespace, gateway: Gateway, base_url: str, fake_pid: int
+    args: argparse.Namespace, gateway: Gateway, base_url: str, fake_pid: int, workdir: Path
 ) -> tuple[float, dict[str, Any]]:
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -187,19 +189,19 @@ async def dispatch_with_workers(
         "GATEWAY_DISPATCH_POLL_S": "0.2",
         "GATEWAY_LOG_LEVEL": "WARNING",
     }
-    ports = [free_port() for _ in range(args.workers)]
-    processes = [
-        subprocess.Popen(
-            [str(GATEWAY), "worker", "--metrics-port", str(port)],
-            env=env,
-            cwd=tempfile.gettempdir(),  # no .env read
-            stdout=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
+    servers: list[Server] = []
     try:
-        for port, process in zip(ports, processes, strict=True):  # each worker up before the clock
-            wait_ready(f"http://127.0.0.1:{port}/metrics", process)
+        for n in range(args.workers):  # each worker up before the clock
+            servers.append(
+                start_server(
+                    f"worker-{n + 1}",
+                    lambda port: ["worker", "--metrics-port", str(port)],
+                    env,
+                    workdir,
+                    "/metrics",
+                )
+            )
+        processes = [server.process for server in servers]
         await asyncio.sleep(1.0)  # past the metrics port: the wiring is built, the loop polling
         cpu_before = [proc_cpu_s(p.pid) for p in processes]
         fake_before, machine_before = proc_cpu_s(fake_pid), machine_busy_s()
@@ -222,10 +224,10 @@ async def dispatch_with_workers(
         busy, total = (a - b for a, b in zip(machine_busy_s(), machine_before, strict=True))
         rss = [proc_peak_rss_mb(p.pid) for p in processes]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(30)
+        stop_servers(servers, 30)
+        for server in servers:  # what the workers warned about, which no longer reaches the console
+            if server.log_path.stat().st_size:
+                print(f"--- end of the {server.name} log ---\n{log_tail(server.log_path)}", file=sys.stderr)
     return dispatch_s, {
         "workers": args.workers,
         "worker_cpu_share_of_one_core": [round(c / dispatch_s, 2) for c in cpu],
@@ -256,7 +258,7 @@ def main() -> int:
     upgrade(database_url)
     fake, base_url = start_fake(args.provider_latency_ms)
     try:
-        figures = asyncio.run(bench(args, base_url, database_url, fake.pid))
+        figures = asyncio.run(bench(args, base_url, database_url, fake.pid, workdir))
     finally:
         if fake.stdin:
             fake.stdin.close()

@@ -19,12 +19,13 @@ from gateway.api import committees as api_committees
 from gateway.api import health
 from gateway.api import meetings as api_meetings
 from gateway.api import reports as api_reports
-from gateway.api.body_limit import BodyLimit
 from gateway.api.validation import public_errors
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
+from gateway.channels.providers import build_provider
 from gateway.config import Settings, get_settings
 from gateway.db.errors import database_unavailable
+from gateway.http.body_limit import BodyLimit
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,11 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = gateway is None
-        built: Gateway = gateway or Gateway.build(settings or get_settings())
+        if gateway is None:
+            chosen = settings or get_settings()
+            built = Gateway.build(chosen, provider=build_provider(chosen))
+        else:
+            built = gateway
         app.state.gateway = built
         stop = asyncio.Event()
         dispatcher = None

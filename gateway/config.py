@@ -9,10 +9,10 @@ from typing import Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.i18n.languages import LanguageCode
 from gateway.security.strength import RULE, key_weakness
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES: tuple[str, ...] = ("fr", "bm", "dyu", "mos")
 # A guessable callback token is no better than none: `serve` refuses shorter ones.
 MIN_CALLBACK_TOKEN = 16
 
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     ussd_screen_limit: int = Field(default=160, ge=60, le=182)
     ussd_resume_window_s: int = Field(default=600, ge=0)
     default_region: Literal["ML", "BF"] = "ML"
-    default_language: Literal["fr", "bm", "dyu", "mos"] = "fr"
+    default_language: LanguageCode = "fr"
 
     flows_dir: Path = ROOT / "flows"
     locales_dir: Path = ROOT / "locales"

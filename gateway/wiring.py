@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.areas.directory import CachedDirectory
@@ -14,7 +13,7 @@ from gateway.broadcasts.texts import BroadcastTexts
 from gateway.committees.notify import CommitteeNotifier
 from gateway.committees.placeless import PlacelessAlerts
 from gateway.committees.scheduler import DigestScheduler
-from gateway.config import Settings, SettingsError
+from gateway.config import Settings
 from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
 from gateway.i18n.catalogs import Catalogs
 from gateway.outbox.dispatcher import Dispatcher
@@ -29,20 +28,6 @@ from gateway.ussd.engine import Engine
 from gateway.ussd.flows import FlowSet, load_flows
 from gateway.ussd.runtime import ACTIONS, SOURCES
 from gateway.ussd.service import UssdService
-
-
-def build_provider(settings: Settings) -> SmsProvider:
-    if settings.provider == "africastalking":
-        if not settings.at_api_key:
-            raise SettingsError(
-                "bad settings: GATEWAY_AT_API_KEY is required with GATEWAY_PROVIDER=africastalking"
-            )
-        from gateway.channels.africastalking.sms_client import AfricasTalkingSms
-
-        return AfricasTalkingSms(
-            settings.at_username, settings.at_api_key, settings.at_api_url, settings.at_sender_id
-        )
-    return LogProvider()
 
 
 def build_vault(settings: Settings) -> PhoneVault:
@@ -81,7 +66,11 @@ class Gateway:
     placeless: PlacelessAlerts
 
     @classmethod
-    def build(cls, settings: Settings, database_url: str | None = None) -> Gateway:
+    def build(
+        cls, settings: Settings, database_url: str | None = None, provider: SmsProvider | None = None
+    ) -> Gateway:
+        """Everything a process needs; `provider` (gateway/channels/providers.py) sends the outbox,
+        the `log` provider when none is given."""
         db_engine = create_engine(settings, database_url)
         engine = build_engine(settings)
         vault = build_vault(settings)
@@ -112,7 +101,7 @@ class Gateway:
                 settings.flood_ussd_sessions_per_min,
             ),
             outbox=outbox,
-            provider=build_provider(settings),
+            provider=provider or LogProvider(),
             sms=SmsService(
                 vault,
                 outbox,
@@ -152,15 +141,10 @@ class Gateway:
         return self.settings.is_sqlite if configured is None else configured
 
     def apology(self, language: str | None) -> str:
-        from gateway.ussd.render import finish
+        from gateway.i18n.text import finish
 
         tr = self.engine.catalogs.translator(language or self.settings.default_language)
         return finish(tr.gettext("ussd.error.internal"), tr.code, self.settings.ussd_screen_limit)
 
     async def close(self) -> None:
         await self.db_engine.dispose()
-
-
-def get_gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway

@@ -38,6 +38,7 @@ from tests.helpers import (
     UssdCaller,
     empty_tables,
 )
+from tests.security.keyring import Keyring, keyring
 
 TEST_PG = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 
@@ -241,3 +242,11 @@ async def make_report(gateway: Gateway) -> MakeReport:
         return report
 
     return make
+
+
+@pytest.fixture(scope="module")
+async def keys(gateway: Gateway) -> AsyncIterator[Keyring]:
+    """Gateways under key A, under key B with A as previous key, and under key B alone; one set per
+    test module (tests/security, tests/rotation, tests/cli/test_keys.py)."""
+    async with keyring(gateway.settings) as ring:
+        yield ring

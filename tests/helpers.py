@@ -59,7 +59,7 @@ class UssdCaller:
 
 async def empty_tables(db: AsyncSession) -> None:
     """Everything a test may have written, children first; the seeded areas stay."""
-    from gateway.db.models import Base
+    from gateway.models import Base
 
     for table in reversed(Base.metadata.sorted_tables):
         if table.name != "areas":
@@ -76,7 +76,7 @@ async def database_dump(gateway: Any) -> list[tuple[str, str, str]]:
     """Every non-empty value in every table as (table, column, text): what a leaked copy holds."""
     from sqlalchemy import select
 
-    from gateway.db.models import Base
+    from gateway.models import Base
 
     found = []
     async with gateway.sessionmaker() as db:

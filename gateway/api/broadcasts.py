@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.deps import GatewayDep, Organiser, Reader
+from gateway.accounts.tokens import Principal
+from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id, Moment, Texts, plain
 from gateway.api.scope import reach
-from gateway.api.tokens import Principal
 from gateway.api.validation import invalid, refused
 from gateway.areas.models import Area
-from gateway.audit.service import record
+from gateway.audit.service import record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.idempotency import keyed, remember, request_digest
 from gateway.broadcasts.lifecycle import move, schedule
@@ -26,6 +26,7 @@ from gateway.broadcasts.models import Broadcast, Meeting, Subscription
 from gateway.broadcasts.preview import Price, preview
 from gateway.broadcasts.service import audience_communes, broadcast_stats, create_broadcast
 from gateway.contacts.models import Contact
+from gateway.http.deps import GatewayDep
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
 
@@ -87,14 +88,7 @@ async def contacts(
         rows = list(
             (await db.execute(select(Contact).order_by(Contact.id).limit(limit).offset(offset))).scalars()
         )
-        record(
-            db,
-            actor=principal.name,
-            role=principal.role,
-            action="contacts.list",
-            detail=f"offset={offset}",
-            rows=len(rows),
-        )
+        record_by(db, principal, "contacts.list", f"offset={offset}", len(rows))
         return [
             {
                 "id": c.id,

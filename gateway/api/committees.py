@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.deps import GatewayDep, Organiser, Reader
+from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id
 from gateway.areas.models import Area
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.committees.schedule import ScheduleError
 from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee
+from gateway.http.deps import GatewayDep
+from gateway.i18n.languages import LanguageCode
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
 
@@ -67,7 +69,7 @@ class CommitteeIn(BaseModel):
 class MemberIn(BaseModel):
     name: Clean = Field(min_length=1, max_length=120)
     phone: Clean = Field(min_length=3, max_length=32)
-    language: Literal["fr", "bm", "dyu", "mos"] = "fr"
+    language: LanguageCode = "fr"
     role: Clean = Field(default="", max_length=64)
     summaries: bool = True
     alerts: bool = True
@@ -75,6 +77,18 @@ class MemberIn(BaseModel):
 
 def _invalid(field: str, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=422)
+
+
+def _member_out(gateway: Gateway, member: CommitteeMember) -> MemberOut:
+    return MemberOut(
+        id=member.id,
+        name=member.name,
+        role=member.role,
+        phone=mask(gateway.vault.decrypt(member.phone_encrypted)),
+        language=member.language,
+        summaries=member.receives_summaries,
+        alerts=member.receives_alerts,
+    )
 
 
 async def _out(db: AsyncSession, gateway: Gateway, committee: Committee) -> CommitteeOut:
@@ -101,18 +115,7 @@ async def _out(db: AsyncSession, gateway: Gateway, committee: Committee) -> Comm
         next_digest_at=committee.next_digest_at,
         last_digest_until=committee.last_digest_until,
         areas=[AreaOut(id=a.id, name=a.name, kind=a.kind, country=a.country_code) for a in areas],
-        members=[
-            MemberOut(
-                id=m.id,
-                name=m.name,
-                role=m.role,
-                phone=mask(gateway.vault.decrypt(m.phone_encrypted)),
-                language=m.language,
-                summaries=m.receives_summaries,
-                alerts=m.receives_alerts,
-            )
-            for m in members
-        ],
+        members=[_member_out(gateway, m) for m in members],
     )
 
 
@@ -167,14 +170,6 @@ async def add_committee_member(
                 gateway.settings.default_region,
             )
             await db.flush()
-            return MemberOut(
-                id=member.id,
-                name=member.name,
-                role=member.role,
-                phone=mask(gateway.vault.decrypt(member.phone_encrypted)),
-                language=member.language,
-                summaries=member.receives_summaries,
-                alerts=member.receives_alerts,
-            )
+            return _member_out(gateway, member)
     except CommitteeError as exc:
         return _invalid(exc.field or "phone", str(exc))

@@ -1,4 +1,4 @@
-"""The dependencies admin API and callback routes declare, named once."""
+"""The roles admin API endpoints declare, named once (the Gateway itself: gateway/http/deps.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from gateway.api.tokens import Principal, require
-from gateway.wiring import Gateway, get_gateway
+from gateway.accounts.tokens import Principal
+from gateway.api.tokens import require
 
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Reader = Annotated[Principal, Depends(require("organiser", "viewer", "committee"))]
 Organiser = Annotated[Principal, Depends(require("organiser"))]
 # Who may move a report along: organisers, and committees for their own areas.

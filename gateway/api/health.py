@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from gateway.wiring import Gateway, get_gateway
+from gateway.http.deps import GatewayDep
+from gateway.ops.metrics import render
+from gateway.outbox.depth import outbox_depth
 
 router = APIRouter()
 
@@ -18,9 +19,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/metrics")
-async def metrics(request: Request, gateway: Annotated[Gateway, Depends(get_gateway)]) -> Response:
-    from gateway.ops.metrics import render
-
+async def metrics(request: Request, gateway: GatewayDep) -> Response:
     expected = gateway.settings.metrics_token
     if expected:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -33,12 +32,13 @@ async def metrics(request: Request, gateway: Annotated[Gateway, Depends(get_gate
                 headers={"WWW-Authenticate": "Bearer"},
             )
     async with gateway.sessionmaker() as db:
-        body, content_type = await render(db)
+        depth = await outbox_depth(db)
+    body, content_type = render([depth])
     return Response(body, media_type=content_type)
 
 
 @router.get("/readyz")
-async def readyz(gateway: Annotated[Gateway, Depends(get_gateway)]) -> JSONResponse:
+async def readyz(gateway: GatewayDep) -> JSONResponse:
     try:
         async with gateway.db_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

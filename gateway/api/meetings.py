@@ -10,15 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.deps import GatewayDep, Organiser, Reader
+from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id, Moment, Texts, plain
 from gateway.api.scope import reach
 from gateway.api.validation import invalid, refused
-from gateway.audit.service import record
+from gateway.areas.coverage import communes_under
+from gateway.audit.service import record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.meetings import KEEP, Keep, create_meeting, delete_meeting, update_meeting
 from gateway.broadcasts.models import Meeting
-from gateway.committees.coverage import communes_under
+from gateway.http.deps import GatewayDep
 
 router = APIRouter(prefix="/api/v1", tags=["organisers"])
 
@@ -121,14 +122,7 @@ async def change_meeting(
                 agenda=plain(body.agenda) if body.agenda is not None else None,
             )
             if changed:
-                record(
-                    db,
-                    actor=principal.name,
-                    role=principal.role,
-                    action="meetings.update",
-                    detail=f"meeting {meeting.id}: {', '.join(changed)}",
-                    rows=1,
-                )
+                record_by(db, principal, "meetings.update", f"meeting {meeting.id}: {', '.join(changed)}", 1)
             return _meeting(meeting)
     except BroadcastError as exc:
         return invalid(exc)
@@ -143,13 +137,8 @@ async def remove_meeting(meeting_id: Id, principal: Organiser, gateway: GatewayD
         async with gateway.sessionmaker() as db, db.begin():
             meeting = await _locked_meeting(db, meeting_id)
             broadcasts = await delete_meeting(db, meeting)
-            record(
-                db,
-                actor=principal.name,
-                role=principal.role,
-                action="meetings.delete",
-                detail=f"meeting {meeting_id} with {broadcasts} broadcast(s)",
-                rows=1,
+            record_by(
+                db, principal, "meetings.delete", f"meeting {meeting_id} with {broadcasts} broadcast(s)", 1
             )
     except Refused as exc:
         raise refused(exc) from None

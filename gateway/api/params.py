@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from gateway.i18n.languages import LanguageCode
 from gateway.security.text import strip_controls
 
 # Database ids are 32-bit; anything outside is "no such thing", said as a 422 before any query.
@@ -38,7 +39,7 @@ Moment = Annotated[datetime, AfterValidator(_plausible)]
 
 
 # A text per language, as organisers write them (a meeting's title and agenda, an announcement).
-Texts = dict[Literal["fr", "bm", "dyu", "mos"], Annotated[Clean, Field(max_length=1000)]]
+Texts = dict[LanguageCode, Annotated[Clean, Field(max_length=1000)]]
 
 
 def plain(texts: Texts) -> dict[str, str]:

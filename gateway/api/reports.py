@@ -14,13 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Scope, Send
 
-from gateway.api.deps import GatewayDep, Mover, Reader
+from gateway.accounts.tokens import Principal
+from gateway.api.deps import Mover, Reader
 from gateway.api.params import Clean, Moment
 from gateway.api.scope import reach
-from gateway.api.tokens import Principal
-from gateway.audit.service import record
-from gateway.committees.coverage import communes_under
-from gateway.committees.service import CommitteeError, find_areas
+from gateway.areas.coverage import communes_under
+from gateway.areas.lookup import AreaLookupError, find_areas
+from gateway.audit.service import record_by
+from gateway.http.deps import GatewayDep
+from gateway.i18n.languages import LanguageCode
 from gateway.reports.corrections import CorrectionError, place_report, set_topic
 from gateway.reports.export import (
     ReportFilter,
@@ -38,7 +40,6 @@ from gateway.reports.status import StatusError, change_status
 from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-Language = Literal["fr", "bm", "dyu", "mos"]
 EXPORT_RETRY_AFTER_S = 30
 
 
@@ -95,7 +96,7 @@ class Filters:
         ),
         topic: Topic | None = Query(None),
         status: Status | None = Query(None),
-        language: Language | None = Query(None),
+        language: LanguageCode | None = Query(None),
     ) -> None:
         self.since, self.until, self.area = since, until, area
         self.topic, self.status, self.language = topic, status, language
@@ -113,7 +114,7 @@ class Filters:
         if self.area is not None:
             try:
                 area_ids = communes_under(directory, [a.id for a in await find_areas(db, [self.area])])
-            except CommitteeError as exc:
+            except AreaLookupError as exc:
                 raise HTTPException(422, {"error": str(exc), "field": "area"}) from None
         own = await reach(db, gateway, principal)
         if own is not None:
@@ -154,14 +155,7 @@ async def list_reports(
     async with gateway.sessionmaker() as db, db.begin():
         where = await filters.resolve(db, gateway, principal, limit, offset)
         rows = [row async for row in iter_report_rows(db, report_rows_query(where))]
-        record(
-            db,
-            actor=principal.name,
-            role=principal.role,
-            action="reports.list",
-            detail=filters.describe(),
-            rows=len(rows),
-        )
+        record_by(db, principal, "reports.list", filters.describe(), len(rows))
     return rows
 
 
@@ -195,14 +189,7 @@ async def export_reports(
             count = (
                 await db.execute(select(func.count()).select_from(report_rows_query(where).subquery()))
             ).scalar_one()
-            record(
-                db,
-                actor=principal.name,
-                role=principal.role,
-                action="reports.export",
-                detail=f"{format}; {filters.describe()}",
-                rows=count,
-            )
+            record_by(db, principal, "reports.export", f"{format}; {filters.describe()}", count)
     except BaseException:
         slots.release()
         raise
@@ -275,14 +262,7 @@ async def get_report(reference: str, principal: Reader, gateway: GatewayDep) -> 
     async with gateway.sessionmaker() as db, db.begin():
         report = await _one(db, gateway, principal, reference)
         row = await _row(db, report)
-        record(
-            db,
-            actor=principal.name,
-            role=principal.role,
-            action="reports.read",
-            detail=report.reference,
-            rows=1,
-        )
+        record_by(db, principal, "reports.read", report.reference, 1)
     return row
 
 
@@ -298,13 +278,8 @@ async def change_report(
             changes = await _apply(db, gateway, principal, report, body)
             await db.flush()
             row = await _row(db, report)
-            record(
-                db,
-                actor=principal.name,
-                role=principal.role,
-                action="reports.change",
-                detail=f"{report.reference}: {', '.join(changes) or 'no change'}",
-                rows=1,
+            record_by(
+                db, principal, "reports.change", f"{report.reference}: {', '.join(changes) or 'no change'}", 1
             )
     except _Refused as exc:  # raised inside the transaction, so nothing of the request is kept
         return JSONResponse({"error": str(exc), "field": exc.field}, 422)
@@ -319,7 +294,7 @@ async def _apply(
         if body.place is not None:
             try:
                 [area] = await find_areas(db, [body.place])
-            except CommitteeError as exc:
+            except AreaLookupError as exc:
                 raise _Refused("place", str(exc)) from None
             directory = await gateway.directory.get(db)
             if await place_report(db, gateway.notifier, directory, report, area.id, principal.name):

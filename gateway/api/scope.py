@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.api.tokens import Principal
-from gateway.committees.coverage import communes_under
+from gateway.accounts.tokens import Principal
+from gateway.areas.coverage import communes_under
 from gateway.committees.models import CommitteeArea
 from gateway.wiring import Gateway
 

@@ -1,4 +1,8 @@
+"""The audit log: who read or exported personal data, who changed what."""
+
 from __future__ import annotations
+
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,3 +15,17 @@ def record(db: AsyncSession, *, actor: str, role: str, action: str, detail: str 
     db.add(
         AuditEvent(actor=actor[:160], role=role, action=action, detail=mask_in_text(detail)[:2000], rows=rows)
     )
+
+
+class Actor(Protocol):
+    """Whoever acts: an API token's holder (accounts.tokens.Principal), later a person."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def record_by(db: AsyncSession, who: Actor, action: str, detail: str = "", rows: int = 0) -> None:
+    record(db, actor=who.name, role=who.role, action=action, detail=detail, rows=rows)

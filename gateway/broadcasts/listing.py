@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.areas.coverage import area_and_ancestors
 from gateway.areas.directory import AreaDirectory
 from gateway.broadcasts.models import Broadcast, BroadcastArea
 from gateway.broadcasts.service import areas_owner
-from gateway.committees.coverage import area_and_ancestors
 
 
 @dataclass(frozen=True)

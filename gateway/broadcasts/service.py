@@ -12,12 +12,12 @@ from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.areas.coverage import communes_under
 from gateway.areas.directory import AreaDirectory
+from gateway.areas.lookup import AreaLookupError, find_areas
 from gateway.areas.models import Area
 from gateway.broadcasts.errors import BroadcastError
 from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription
-from gateway.committees.coverage import communes_under
-from gateway.committees.service import CommitteeError, find_areas
 from gateway.db.base import utcnow
 from gateway.i18n.languages import CODES
 from gateway.outbox.models import OutboundMessage
@@ -48,7 +48,7 @@ async def find_area_rows(db: AsyncSession, specs: list[str]) -> list[Area]:
         raise BroadcastError("areas", "name at least one area")
     try:
         return await find_areas(db, specs)
-    except CommitteeError as exc:
+    except AreaLookupError as exc:
         raise BroadcastError("areas", str(exc)) from None
 
 

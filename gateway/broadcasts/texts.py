@@ -14,7 +14,7 @@ from gateway.broadcasts.models import Broadcast, Meeting
 from gateway.i18n.catalogs import Catalogs, is_translated
 from gateway.i18n.dates import CLDR, day_month, own_locale_data, time_zone
 from gateway.i18n.languages import SOURCE_LANGUAGE, chain
-from gateway.ussd.render import fill
+from gateway.i18n.text import fill
 
 NONE = "-"  # the language of a text nobody gets
 

@@ -61,9 +61,9 @@ def list_areas(
     from sqlalchemy import select
 
     from gateway.areas.csvfile import COUNTRY_NAMES
+    from gateway.areas.lookup import AreaLookupError, find_areas
     from gateway.areas.models import Area
     from gateway.cli.area_records import AreaFilter, area_records, parse_level
-    from gateway.committees.service import CommitteeError, find_areas
 
     code = None
     if country is not None:
@@ -82,7 +82,7 @@ def list_areas(
         async with database(settings) as sessions, sessions() as db:
             try:
                 parent = (await find_areas(db, [under]))[0].id if under is not None else None
-            except CommitteeError as exc:
+            except AreaLookupError as exc:
                 err(f"--under: {exc}")
                 raise typer.Exit(2) from None
             areas = (await db.execute(select(Area).where(Area.active.is_(True)))).scalars().all()

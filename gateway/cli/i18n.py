@@ -40,13 +40,14 @@ def extract() -> None:
 
     from gateway.i18n.catalogs import read_catalog
     from gateway.i18n.messages import build_template
+    from gateway.message_ids import CODE_MESSAGES
     from gateway.ussd.flows import load_flows
     from gateway.ussd.runtime import ACTIONS, SOURCES
 
     settings = settings_or_exit(secret=False)
     flows = load_flows(settings.flows_dir, ACTIONS, SOURCES)
     source = read_catalog(settings.locales_dir / "fr" / "LC_MESSAGES" / "messages.po")
-    template = build_template(flows.message_ids(), source)
+    template = build_template(flows.message_ids() | set(CODE_MESSAGES), source)
     target = settings.locales_dir / "messages.pot"
     with target.open("wb") as handle:
         write_po(handle, template, width=100, omit_header=False, sort_output=False)

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from gateway.db.engine import SessionMaker
+    from gateway.rotation.batches import Batch, KnownNumbers, PhoneTable, Tally
     from gateway.security.keys import PhoneVault
-    from gateway.security.rotation import Batch, KnownNumbers, PhoneTable, Tally
 
 # Rows per transaction: small enough that a live system's requests barely wait on a batch.
 BATCH_SIZE = 300
@@ -45,7 +45,7 @@ def rotate(
         async with database(settings) as sessions:
             return await rotate_all(sessions, vault, batch_size, write=True)
 
-    from gateway.security.rotation import total
+    from gateway.rotation.batches import total
 
     tallies = run(_rotate)
     _report(tallies, write=True)
@@ -71,7 +71,7 @@ def check(
         async with database(settings) as sessions:
             return await rotate_all(sessions, vault, batch_size, write=False)
 
-    from gateway.security.rotation import total
+    from gateway.rotation.batches import total
 
     tallies = run(_check)
     _report(tallies, write=False)
@@ -88,7 +88,7 @@ async def rotate_all(
 ) -> dict[str, Tally]:
     """Every table, one transaction per batch. Contacts go first: sessions and erased messages are
     mapped through the contacts' numbers, and a contact found under its current hash is current."""
-    from gateway.security.rotation import (
+    from gateway.rotation.batches import (
         COMMITTEE_MEMBERS,
         CONTACTS,
         OUTBOUND_MESSAGES,
@@ -119,7 +119,7 @@ async def rotate_all(
 def _phone_rows(
     vault: PhoneVault, table: PhoneTable, known: KnownNumbers | None, write: bool, limit: int
 ) -> BatchStep:
-    from gateway.security.rotation import rotate_phone_rows
+    from gateway.rotation.batches import rotate_phone_rows
 
     async def step(db: AsyncSession, after: int) -> Batch:
         return await rotate_phone_rows(db, vault, table, after, known=known, write=write, limit=limit)
@@ -128,7 +128,7 @@ def _phone_rows(
 
 
 async def _each_batch(sessions: SessionMaker, step: BatchStep) -> Tally:
-    from gateway.security.rotation import Tally
+    from gateway.rotation.batches import Tally
 
     tally = Tally()
     after = 0

@@ -16,7 +16,7 @@ def create(
     committee: str = typer.Option(None, help="With --role committee: the committee's name."),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
-    from gateway.api.tokens import create_token
+    from gateway.accounts.tokens import create_token
     from gateway.committees.service import CommitteeError, committee_by_name
 
     settings = settings_or_exit(secret=False)
@@ -40,7 +40,7 @@ def revoke(token_id: int = typer.Argument(..., help="The token's id (gateway tok
     """Revoke a token at once."""
     from sqlalchemy import update
 
-    from gateway.api.models import ApiToken
+    from gateway.accounts.models import ApiToken
     from gateway.db.base import utcnow
 
     settings = settings_or_exit(secret=False)
@@ -65,7 +65,7 @@ def list_tokens() -> None:
     """Tokens with their role and state (never the tokens themselves)."""
     from sqlalchemy import select
 
-    from gateway.api.models import ApiToken
+    from gateway.accounts.models import ApiToken
 
     settings = settings_or_exit(secret=False)
 

@@ -15,6 +15,7 @@ def worker(
     metrics_host: str = typer.Option("127.0.0.1", help="Address for --metrics-port."),
 ) -> None:
     """Send the outbox, the due committee summaries and notices; run as many as you like."""
+    from gateway.channels.providers import build_provider
     from gateway.wiring import Gateway
 
     settings = settings_or_exit()
@@ -27,7 +28,7 @@ def worker(
         start_http_server(metrics_port, metrics_host, registry=REGISTRY)
 
     async def _work() -> None:
-        gateway = Gateway.build(settings)
+        gateway = Gateway.build(settings, provider=build_provider(settings))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

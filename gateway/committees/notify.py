@@ -11,30 +11,22 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.areas.coverage import area_and_ancestors, communes_under
 from gateway.areas.directory import AreaDirectory, CachedDirectory
-from gateway.committees.coverage import area_and_ancestors, communes_under
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.i18n.catalogs import Catalogs, Translator
 from gateway.i18n.dates import day_month
+from gateway.i18n.text import excerpt, fill
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report, ReportEvent
+from gateway.reports.status import acknowledge, forward
 from gateway.security.keys import PhoneVault
 from gateway.security.phone import region_of
-from gateway.ussd.render import fill
 
 EXCERPT = 60
 INFO_TEXT = 400
-
-
-def excerpt(text: str, limit: int) -> str:
-    """Whole words up to `limit` characters, with an ellipsis when something was left out."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return (cut or text[:limit]) + "…"
 
 
 @dataclass(frozen=True)
@@ -113,9 +105,7 @@ class CommitteeNotifier:
         if not members:
             return 0
         report.alerted_at = report.alerted_at or utcnow()
-        if report.status == "new":
-            report.status = "forwarded"
-            db.add(ReportEvent(report_id=report.id, kind="status", status="forwarded", actor="urgent alert"))
+        forward(db, report, "urgent alert")
         return len(members)
 
     async def members_for(
@@ -179,14 +169,7 @@ class CommitteeNotifier:
                 },
                 member.language,
             )
-        db.add(
-            ReportEvent(
-                report_id=report.id, kind="ack", status="acknowledged", member_id=member.id, actor=member.name
-            )
-        )
-        first = report.status in ("new", "forwarded")
-        if first:
-            report.status = "acknowledged"
+        if acknowledge(db, report, member.id, member.name):
             committee = await db.get(Committee, member.committee_id)
             await self.tell_reporter(
                 db, report, "sms.reporter.acked", member.name, committee=committee.name if committee else ""

@@ -15,16 +15,16 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.committees.coverage import area_and_ancestors, communes_under
+from gateway.areas.coverage import area_and_ancestors, communes_under
 from gateway.committees.models import CommitteeArea, CommitteeMember
 from gateway.committees.notify import CommitteeNotifier
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
 from gateway.i18n.catalogs import Translator
+from gateway.i18n.text import fill
 from gateway.ops.loop import repeat
 from gateway.reports.models import Report
-from gateway.ussd.render import fill
 
 log = logging.getLogger(__name__)
 BATCH = 50

@@ -14,12 +14,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.areas.coverage import communes_under
 from gateway.areas.directory import CachedDirectory
-from gateway.committees.coverage import communes_under
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember, Digest
 from gateway.committees.schedule import parse_schedule
 from gateway.committees.summary import compute_summary, render_summary
@@ -30,7 +30,7 @@ from gateway.i18n.catalogs import Catalogs
 from gateway.ops.loop import repeat
 from gateway.ops.metrics import DIGESTS_SENT
 from gateway.outbox.service import Outbox
-from gateway.reports.models import Report
+from gateway.reports.status import forward_summarised
 from gateway.security.keys import PhoneVault
 
 log = logging.getLogger(__name__)
@@ -192,16 +192,7 @@ class DigestScheduler:
                 kind="summary",
             )
         if communes:
-            await db.execute(
-                update(Report)
-                .where(
-                    Report.area_id.in_(sorted(communes)),
-                    Report.placed_at >= start,
-                    Report.placed_at < end,
-                    Report.status == "new",
-                )
-                .values(status="forwarded")
-            )
+            await forward_summarised(db, communes, start, end)
         DIGESTS_SENT.inc()
         committee.last_digest_until = end
         committee.next_digest_at = schedule.next_after(end)

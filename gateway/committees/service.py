@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.importer import name_key
-from gateway.areas.models import Area
+from gateway.areas.lookup import AreaLookupError, find_areas
 from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
 from gateway.committees.schedule import parse_schedule
 from gateway.db.base import utcnow
@@ -28,39 +28,6 @@ class CommitteeError(ValueError):
 NAME_MAX = 120
 
 
-KINDS = ("region", "cercle", "province", "commune")
-
-
-async def find_areas(db: AsyncSession, names: list[str]) -> list[Area]:
-    """Areas by name or alias, accents and case aside. 'commune:Kadiolo' or 'cercle:Kadiolo' picks
-    the level, 'Kourouma, Kénédougou' the parent; an ambiguous or unknown name is an error."""
-    areas = (await db.execute(select(Area).where(Area.active.is_(True)))).scalars().all()
-    by_id = {a.id: a for a in areas}
-    found: list[Area] = []
-    for spec in names:
-        prefix, colon, rest = spec.partition(":")
-        kind = prefix.strip().lower() if colon and prefix.strip().lower() in KINDS else ""
-        name, _, parent = (rest if kind else spec).partition(",")
-        key, parent_key = name_key(name), name_key(parent)
-        matches = [
-            a
-            for a in areas
-            if (name_key(a.name) == key or key in {name_key(x.split(":", 1)[-1]) for x in a.aliases})
-            and (not kind or a.kind == kind)
-            and (not parent_key or (a.parent_id in by_id and name_key(by_id[a.parent_id].name) == parent_key))
-        ]
-        if not matches:
-            raise CommitteeError(f"unknown area {spec!r}")
-        if len(matches) > 1:
-            options = "; ".join(
-                f"{a.kind}:{a.name}" + (f", {by_id[a.parent_id].name}" if a.parent_id in by_id else "")
-                for a in matches
-            )
-            raise CommitteeError(f"area {spec!r} is ambiguous: write one of {options}")
-        found.append(matches[0])
-    return found
-
-
 async def create_committee(
     db: AsyncSession, name: str, area_names: list[str], schedule: str, timezone: str
 ) -> Committee:
@@ -72,7 +39,10 @@ async def create_committee(
     if (await db.execute(select(Committee).where(Committee.name == name))).scalar_one_or_none():
         raise CommitteeError(f"a committee named {name!r} exists already", "name")
     parsed = parse_schedule(schedule, timezone)
-    areas = await find_areas(db, area_names)
+    try:
+        areas = await find_areas(db, area_names)
+    except AreaLookupError as exc:
+        raise CommitteeError(str(exc), "areas") from None
     if not areas:
         raise CommitteeError("a committee needs at least one area")
     committee = Committee(

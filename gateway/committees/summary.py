@@ -13,8 +13,8 @@ from gateway.areas.directory import AreaDirectory
 from gateway.i18n.catalogs import Translator
 from gateway.i18n.dates import day_month
 from gateway.i18n.gsm7 import sms_encoding, to_gsm7
+from gateway.i18n.text import fill
 from gateway.reports.models import Report
-from gateway.ussd.render import fill
 
 MAX_SEGMENTS = 3
 TOP_PLACES = 3

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+# The one list of the languages: settings, the API's types and the catalogs all read it.
+LanguageCode = Literal["fr", "bm", "dyu", "mos"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,8 @@ LANGUAGES: dict[str, Language] = {
     "dyu": Language("dyu", "Julakan", ("bm", "fr"), "fr_BF"),
     "mos": Language("mos", "Mooré", ("fr",), "fr_BF"),
 }
-CODES: tuple[str, ...] = tuple(LANGUAGES)
+CODES: tuple[str, ...] = get_args(LanguageCode)
+assert CODES == tuple(LANGUAGES), "LanguageCode and LANGUAGES name the same languages, in order"
 SOURCE_LANGUAGE = "fr"
 
 

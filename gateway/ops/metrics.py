@@ -17,11 +17,7 @@ from prometheus_client import (
     multiprocess,
     values,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from gateway.outbox.models import STATUSES, OutboundMessage
+from prometheus_client.core import Metric
 
 REGISTRY = CollectorRegistry()
 CALLBACKS = Counter(
@@ -82,17 +78,11 @@ class _Snapshot:
         return self.families
 
 
-async def render(db: AsyncSession) -> tuple[bytes, str]:
-    counts = dict(
-        (
-            await db.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status))
-        ).all()
-    )
-    depth = GaugeMetricFamily("gateway_outbox_messages", "Outbox messages by status", labels=["status"])
-    for status in STATUSES:
-        depth.add_metric([status], counts.get(status, 0))
+def render(read_now: Iterable[Metric] = ()) -> tuple[bytes, str]:
+    """The exposition: this process's (or, under `serve --workers N`, every worker's) counters,
+    and `read_now`, families read at scrape time (the outbox depth, from the database)."""
     registry = CollectorRegistry()
-    registry.register(_Snapshot([depth]))
+    registry.register(_Snapshot(read_now))
     if MULTIPROCESS:
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import AreaDirectory
 from gateway.areas.importer import LEVEL_COMMUNE
-from gateway.committees.notify import CommitteeNotifier
 from gateway.db.base import utcnow
 from gateway.reports.models import Report, ReportEvent
 from gateway.reports.service import TOPICS
+from gateway.reports.status import ReportWatcher
 
 
 class CorrectionError(ValueError):
@@ -22,7 +22,7 @@ class CorrectionError(ValueError):
 
 async def place_report(
     db: AsyncSession,
-    notifier: CommitteeNotifier,
+    watcher: ReportWatcher,
     directory: AreaDirectory,
     report: Report,
     area_id: int,
@@ -48,7 +48,7 @@ async def place_report(
             actor=actor,
         )
     )
-    await notifier.place_changed(db, report, previous)
+    await watcher.place_changed(db, report, previous)
     return True
 
 

@@ -1,11 +1,18 @@
-"""An organiser moving a report along: new, forwarded, acknowledged, in progress, closed."""
+"""A report's status, and every move of it: new, forwarded, acknowledged, in progress, closed.
+
+The one place that writes `reports.status`. Who must hear of a move (the reporter, committees)
+is not known here: the wiring plugs it in as a ReportWatcher (committees/notify.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.committees.notify import CommitteeNotifier, excerpt
+from gateway.i18n.text import excerpt
 from gateway.reports.models import Report, ReportEvent
 from gateway.reports.reference import parse_reference
 from gateway.reports.service import STATUSES
@@ -14,12 +21,60 @@ MAX_NOTE = 500
 NOTE_IN_SMS = 120
 
 
+# A report still waiting for someone: what forwarding and a first acknowledgement move on.
+OPEN = ("new", "forwarded")
+
+
 class StatusError(ValueError):
     pass
 
 
+class ReportWatcher(Protocol):
+    """Who hears of what happens to a report."""
+
+    async def tell_reporter(
+        self, db: AsyncSession, report: Report, msgid: str, actor: str = "", **values: str
+    ) -> bool: ...
+
+    async def place_changed(self, db: AsyncSession, report: Report, previous_area: int | None) -> int: ...
+
+
+def forward(db: AsyncSession, report: Report, actor: str) -> None:
+    """Sent on to a committee (an urgent alert): a new report becomes forwarded."""
+    if report.status == "new":
+        report.status = "forwarded"
+        db.add(ReportEvent(report_id=report.id, kind="status", status="forwarded", actor=actor))
+
+
+async def forward_summarised(
+    db: AsyncSession, communes: Iterable[int], start: datetime, end: datetime
+) -> None:
+    """The new reports a summary counted (placed in `communes` between `start` and `end`) are forwarded."""
+    await db.execute(
+        update(Report)
+        .where(
+            Report.area_id.in_(sorted(communes)),
+            Report.placed_at >= start,
+            Report.placed_at < end,
+            Report.status == "new",
+        )
+        .values(status="forwarded")
+    )
+
+
+def acknowledge(db: AsyncSession, report: Report, member_id: int, actor: str) -> bool:
+    """A committee member answered OK: recorded each time; True the first time it moves the report."""
+    db.add(
+        ReportEvent(report_id=report.id, kind="ack", status="acknowledged", member_id=member_id, actor=actor)
+    )
+    if report.status not in OPEN:
+        return False
+    report.status = "acknowledged"
+    return True
+
+
 async def change_status(
-    db: AsyncSession, notifier: CommitteeNotifier, reference: str, status: str, note: str | None, actor: str
+    db: AsyncSession, watcher: ReportWatcher, reference: str, status: str, note: str | None, actor: str
 ) -> tuple[Report, bool]:
     """Returns the report and whether its reporter was told: on closing, unless anonymous, once
     per real change of state (a second "closed" with another note tells nobody) and at most
@@ -43,7 +98,7 @@ async def change_status(
     if changed and status == "closed":
         # The reporter reads it on a basic phone and pays nothing for it: a short excerpt of the
         # note; the whole note stays in the report's history.
-        told = await notifier.tell_reporter(
+        told = await watcher.tell_reporter(
             db, report, "sms.reporter.closed", actor, note=excerpt((note or "").strip(), NOTE_IN_SMS)
         )
     return report, told

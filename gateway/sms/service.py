@@ -18,6 +18,7 @@ from gateway.contacts.models import Contact
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
 from gateway.i18n.catalogs import Catalogs
+from gateway.i18n.text import fill
 from gateway.outbox.service import Outbox
 from gateway.reports.corrections import place_report
 from gateway.reports.models import Report
@@ -27,7 +28,6 @@ from gateway.sms.detect import detect_language
 from gateway.sms.keywords import Command, Keywords
 from gateway.sms.models import InboundMessage
 from gateway.sms.places import ANSWER_WORDS, SmsPlaces
-from gateway.ussd.render import fill
 
 log = logging.getLogger(__name__)
 MIN_REPORT_CHARS = 3

@@ -16,10 +16,11 @@ from gateway.areas.directory import AreaDirectory
 from gateway.i18n.catalogs import Catalogs, Translator
 from gateway.i18n.gsm7 import non_gsm7, septets, to_gsm7
 from gateway.i18n.languages import CODES, chain
+from gateway.i18n.text import placeholders
 from gateway.reports.service import STATUSES
 from gateway.ussd.engine import ActionResult, Choice, Engine
 from gateway.ussd.flows import ScreenRef
-from gateway.ussd.render import Label, placeholders
+from gateway.ussd.render import Label
 from gateway.ussd.schema import EndScreen, InfoScreen, InputScreen, MenuScreen, OptionSource, RouterScreen
 
 

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.i18n.catalogs import Catalogs, Translator
+from gateway.i18n.text import fill, finish, measure
 from gateway.ussd.flows import ENTRY, HOME, FlowSet, ScreenRef
 from gateway.ussd.render import (
     Footer,
     Label,
     compose_page,
     compose_plain,
-    fill,
-    finish,
-    measure,
     paginate,
     render_label,
 )

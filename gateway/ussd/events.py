@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.base import floor_hour, utcnow
 from gateway.security.pseudonyms import Pseudonyms
 from gateway.ussd.models import UssdSession
-from gateway.ussd.privacy import session_row
-
-END_STATUSES = ("Success", "Incomplete", "Failed")
+from gateway.ussd.sessions import session_row, session_row_or_new
 
 
 @dataclass(frozen=True)
 class SessionEnded:
     provider: str
     session_id: str
-    status: str  # one of END_STATUSES
+    status: str  # the provider's word for how it ended (kept for drop-off counts)
     duration_ms: int | None = None
     cost: str | None = None
     error_message: str | None = None
@@ -31,22 +28,14 @@ async def record_session_end(db: AsyncSession, pseudonyms: Pseudonyms, event: Se
     """The session's row; one is made for a session never seen (it failed before reaching us)."""
     row = await session_row(db, pseudonyms, event.session_id)
     if row is None:
-        row = UssdSession(
+        row = await session_row_or_new(
+            db,
+            pseudonyms,
             session_id=event.session_id,
             provider=event.provider,
-            service_code=event.service_code[:64],
-            network_code=event.network_code[:16],
-            phone_hash="",
-            state={},
-            last_text="",
-            last_response="",
-            hops=0,
+            service_code=event.service_code,
+            network_code=event.network_code,
         )
-        try:
-            async with db.begin_nested():
-                db.add(row)
-        except IntegrityError:
-            return await record_session_end(db, pseudonyms, event)
     row.end_status = event.status
     # The hour only, as for every ended session: the exact end would match a report's time.
     row.end_reported_at = floor_hour(utcnow())

@@ -8,7 +8,6 @@ provider's session id (which the provider's records tie to the phone) only as a 
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.base import floor_hour, utcnow
@@ -17,13 +16,6 @@ from gateway.ussd.models import UssdSession
 
 # Resumed sessions form a chain; a caller cut off again and again makes it no longer than this.
 _MAX_CHAIN = 20
-
-
-async def session_row(db: AsyncSession, pseudonyms: Pseudonyms, session_id: str) -> UssdSession | None:
-    """The session's row, locked for this hop, whether its id is kept as given or as a digest."""
-    keys = (session_id, pseudonyms.session_id(session_id))
-    result = await db.execute(select(UssdSession).where(UssdSession.session_id.in_(keys)).with_for_update())
-    return result.scalar_one_or_none()
 
 
 def end_session(row: UssdSession, pseudonyms: Pseudonyms, text: str) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from string import Formatter
 
 from gateway.i18n.catalogs import Translator
-from gateway.i18n.gsm7 import septets, to_gsm7
-
-log = logging.getLogger(__name__)
+from gateway.i18n.text import fill, measure
 
 
 @dataclass(frozen=True)
@@ -44,27 +40,6 @@ class Label:
         )
 
 
-class _Missing(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "-"
-
-
-def placeholders(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in Formatter().parse(template) if name}
-    except ValueError:
-        return {"<malformed>"}
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """str.format_map that survives a translator's stray brace instead of crashing a session."""
-    try:
-        return template.format_map(_Missing(values))
-    except (ValueError, IndexError, AttributeError, KeyError):
-        log.warning("malformed placeholder in message %r", template[:40])
-        return template
-
-
 def render_label(label: Label, tr: Translator, values: Mapping[str, str] | None = None) -> str:
     if label.text is not None:
         return label.text
@@ -79,10 +54,6 @@ class Footer:
     more: str
     back: str
     home: str
-
-
-def measure(text: str, language: str) -> int:
-    return septets(to_gsm7(text, language))
 
 
 def _footer_line(footer: Footer, *, more: bool, back: bool, home: bool) -> str:
@@ -139,19 +110,3 @@ def compose_page(
 
 def compose_plain(head: str, footer: Footer, *, back: bool, home: bool) -> str:
     return _compose(head, [], footer, False, back, home)
-
-
-def finish(text: str, language: str, limit: int) -> str:
-    """GSM-7 spelling, then a hard stop at the limit (flows check keeps real screens below it)."""
-    spelled = to_gsm7(text, language)
-    if septets(spelled) <= limit:
-        return spelled
-    log.error("screen over %d septets after checks; cut", limit)
-    out = []
-    used = 0
-    for ch in spelled:
-        used += septets(ch)
-        if used > limit:
-            break
-        out.append(ch)
-    return "".join(out)

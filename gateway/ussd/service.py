@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.directory import CachedDirectory
@@ -16,15 +15,16 @@ from gateway.committees.notify import CommitteeNotifier
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
 from gateway.flood.counter import FloodCounter
+from gateway.i18n.text import fill, finish
 from gateway.outbox.service import Outbox
 from gateway.reports.models import Report
 from gateway.security.keys import PhoneVault
 from gateway.security.pseudonyms import Pseudonyms
 from gateway.ussd.engine import Engine, Reply, new_state
 from gateway.ussd.models import UssdSession
-from gateway.ussd.privacy import end_session, forget_caller, session_row
-from gateway.ussd.render import fill, finish
+from gateway.ussd.privacy import end_session, forget_caller
 from gateway.ussd.runtime import Caller, DatabaseRuntime
+from gateway.ussd.sessions import session_row, session_row_or_new
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,15 @@ class UssdService:
         row = await session_row(db, self.pseudonyms, request.session_id)
         created = row is None
         if row is None:
-            row = await self._create_row(db, request, phone_hashes[0])
+            row = await session_row_or_new(
+                db,
+                self.pseudonyms,
+                session_id=request.session_id,
+                provider=request.provider,
+                service_code=request.service_code,
+                network_code=request.network_code,
+                phone_hash=phone_hashes[0],
+            )
             if row.hops:  # another process created it first; treat as a repeat of that hop
                 created = False
         elif row.hops and self._repeated(row, request.text):
@@ -195,27 +203,6 @@ class UssdService:
             end_session(row, self.pseudonyms, text)
         else:
             row.state = state
-
-    async def _create_row(self, db: AsyncSession, request: UssdRequest, phone_hash: str) -> UssdSession:
-        row = UssdSession(
-            session_id=request.session_id,
-            provider=request.provider,
-            service_code=request.service_code[:64],
-            network_code=request.network_code[:16],
-            phone_hash=phone_hash,
-            state={},
-            last_text="",
-            last_response="",
-            hops=0,
-        )
-        try:
-            async with db.begin_nested():
-                db.add(row)
-        except IntegrityError:
-            existing = await session_row(db, self.pseudonyms, request.session_id)
-            assert existing is not None
-            return existing
-        return row
 
     async def _resumable(
         self, db: AsyncSession, phone_hashes: tuple[str, ...], current_id: int, only: int | None = None

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.api.body_limit import BodyLimit, declared_length
 from gateway.broadcasts.models import Meeting
+from gateway.http.body_limit import BodyLimit, declared_length
 from gateway.wiring import Gateway
 from tests.api.live_server import LiveServer
 from tests.api.raw_http import chunked, exchange, request_head

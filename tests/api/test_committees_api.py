@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.api.tokens import create_token
+from gateway.accounts.tokens import create_token
 from gateway.committees.service import committee_by_name
 from gateway.wiring import Gateway
 
@@ -101,7 +101,7 @@ async def test_no_valid_token_is_401(header: str | None, client: httpx.AsyncClie
 async def test_revoked_token_is_refused(client: httpx.AsyncClient, gateway: Gateway) -> None:
     from sqlalchemy import update
 
-    from gateway.api.models import ApiToken
+    from gateway.accounts.models import ApiToken
     from gateway.db.base import utcnow
 
     viewer = await token(gateway, "viewer")

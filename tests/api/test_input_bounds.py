@@ -33,7 +33,7 @@ async def test_a_member_with_a_long_name_can_acknowledge(
 async def test_a_token_with_a_long_name_can_move_a_report(
     client: httpx.AsyncClient, gateway: Gateway, make_report: MakeReport
 ) -> None:
-    from gateway.api.tokens import create_token
+    from gateway.accounts.tokens import create_token
 
     async with gateway.sessionmaker() as db, db.begin():
         value = await create_token(db, "Secrétariat " * 10, "organiser")

@@ -4,7 +4,6 @@ A, the gateway switched to key B with A as previous key, the rotation, then key 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -29,19 +28,12 @@ from tests.security.keyring import (
     REPORTER,
     Keyring,
     Seeded,
-    keyring,
     seed,
     session_row,
     sms,
 )
 
 NEWCOMER = "+22670000105"  # first texts after the switch: a contact under key B only
-
-
-@pytest.fixture(scope="module")
-async def keys(gateway: Gateway) -> AsyncIterator[Keyring]:
-    async with keyring(gateway.settings) as ring:
-        yield ring
 
 
 @pytest.fixture

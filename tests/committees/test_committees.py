@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from gateway.areas.lookup import find_areas
 from gateway.committees.models import Committee, Digest
-from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee, find_areas
+from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee
 from gateway.committees.summary import Summary, render_summary
 from gateway.config import ROOT
 from gateway.contacts.service import get_or_create_contact

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-from gateway.db.models import Base
+from gateway.models import Base
 from gateway.wiring import Gateway
 
 

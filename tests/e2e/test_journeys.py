@@ -15,9 +15,9 @@ import yaml
 from sqlalchemy import select
 
 from gateway.i18n.gsm7 import is_gsm7, septets, to_gsm7
+from gateway.i18n.text import fill
 from gateway.reports.models import Report
 from gateway.ussd.models import UssdSession
-from gateway.ussd.render import fill
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller
 

@@ -9,14 +9,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 import httpx
 
 from gateway.config import ROOT
-from gateway.wiring import Gateway
+
+if TYPE_CHECKING:  # the benchmarks start processes with these helpers and need no wiring
+    from gateway.wiring import Gateway
 
 GATEWAY = Path(sys.executable).parent / "gateway"
 # Ports for processes of our own are picked below this, where the kernel never hands out one.
@@ -83,12 +85,20 @@ def gateway_env(gateway: Gateway, **settings: str) -> dict[str, str]:
     }
 
 
-def start(args: list[str], env: dict[str, str], stderr: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
-    """A `gateway` command; its standard error is dropped unless a file is given to keep it."""
+def start(
+    args: list[str],
+    env: dict[str, str],
+    stderr: IO[bytes] | None = None,
+    *,
+    program: Sequence[str] = (str(GATEWAY),),
+    cwd: Path = ROOT,
+) -> subprocess.Popen[bytes]:
+    """A `gateway` command (or `program`, for a server of the benchmarks'); its standard error is
+    dropped unless a file is given to keep it."""
     return subprocess.Popen(
-        [str(GATEWAY), *args],
+        [*program, *args],
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=stderr or subprocess.DEVNULL,
     )
@@ -100,9 +110,12 @@ def start_listening(
     ready_path: str,
     stderr: Path | None = None,
     attempts: int = 5,
+    *,
+    program: Sequence[str] = (str(GATEWAY),),
+    cwd: Path = ROOT,
 ) -> Listening:
-    """A `gateway` command that listens on the port it is given (`args(port)` builds its
-    arguments), once `ready_path` answers 200 from that very process.
+    """A `gateway` command (or `program`) that listens on the port it is given (`args(port)`
+    builds its arguments), once `ready_path` answers 200 from that very process.
 
     Between choosing a free port and the process binding it, another process may take it: then
     the process fails to start (address in use), or another server answers in its place. Either
@@ -112,7 +125,7 @@ def start_listening(
         for _ in range(attempts):
             port = free_port()
             with output.open("wb") as sink:
-                process = start(args(port), env, sink)
+                process = start(args(port), env, sink, program=program, cwd=cwd)
             try:
                 wait_ready(f"http://127.0.0.1:{port}{ready_path}", process)
             except PortTaken:
@@ -125,7 +138,7 @@ def start_listening(
                 raise
             return Listening(process, port)
     raise AssertionError(
-        f"no free port kept long enough for `gateway {' '.join(args(0))}` in {attempts} tries"
+        f"no free port kept long enough for `{' '.join([*program, *args(0)])}` in {attempts} tries"
     )
 
 
@@ -135,7 +148,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) 
     port = httpx.URL(url).port
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the gateway process exited at start"
+        assert process.poll() is None, f"the process exited at start with code {process.returncode}"
         try:
             answered = httpx.get(url, timeout=2).status_code == 200
         except httpx.HTTPError:

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
-from gateway.outbox.dispatcher import Claimed, Dispatcher
+from gateway.outbox.claims import Claimed
+from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.provider import RecipientResult
 from gateway.outbox.ratelimit import RateLimiter

@@ -60,7 +60,7 @@ async def test_purge_keeps_counts_and_erases_the_rest(client: httpx.AsyncClient,
 
 async def _age_everything(gateway: Gateway, days: int) -> None:
     """Every time stamp in the database moved `days` into the past, as if it all happened then."""
-    from gateway.db.models import Base
+    from gateway.models import Base
 
     old = utcnow() - timedelta(days=days)
     async with gateway.sessionmaker() as db, db.begin():

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from gateway.contacts.service import find_contact
 from gateway.db.base import utcnow
 from gateway.i18n.gsm7 import to_gsm7
+from gateway.i18n.text import fill
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
-from gateway.ussd.render import fill
 from gateway.wiring import Gateway
 
 _ids = itertools.count()

@@ -3,7 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.ussd.render import Footer, compose_page, fill, measure, paginate
+from gateway.i18n.text import fill, measure
+from gateway.ussd.render import Footer, compose_page, paginate
 from gateway.ussd.service import next_input
 
 FOOTER = Footer("Suite", "Retour", "Menu")

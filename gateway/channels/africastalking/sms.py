@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
-from gateway.api.deps import GatewayDep
 from gateway.channels.africastalking.statuses import DELIVERY_STATUSES, OPT_OUT_REASONS
 from gateway.channels.auth import require_callback_token
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
+from gateway.http.deps import GatewayDep
 from gateway.ops.metrics import CALLBACKS
 from gateway.outbox.delivery import DeliveryReport, record_delivery
 from gateway.security.phone import InvalidPhoneNumber, to_e164

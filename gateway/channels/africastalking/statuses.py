@@ -47,3 +47,6 @@ DELIVERY_STATUSES: Final[dict[str, str | None]] = {
     "AbsentSubscriber": "failed",
 }
 OPT_OUT_REASONS: Final = {"UserInBlackList", "UserInBlacklist"}
+
+# How AT's end-of-session notification says a USSD session ended.
+END_STATUSES = ("Success", "Incomplete", "Failed")

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import FormData
 
-from gateway.api.deps import GatewayDep
+from gateway.channels.africastalking.statuses import END_STATUSES
 from gateway.channels.auth import require_callback_token
 from gateway.db.errors import database_unavailable
+from gateway.http.deps import GatewayDep
 from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.security.text import strip_controls
-from gateway.ussd.events import END_STATUSES, SessionEnded, record_session_end
+from gateway.ussd.events import SessionEnded, record_session_end
 from gateway.ussd.service import HopContext, UssdRequest
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from gateway.db.models import Base
+from gateway.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,8 +11,8 @@ from gateway.committees.models import CommitteeMember
 from gateway.committees.service import create_committee
 from gateway.contacts.models import Contact
 from gateway.outbox.models import OutboundMessage
+from gateway.rotation.batches import Tally, total
 from gateway.security.keys import PhoneVault
-from gateway.security.rotation import Tally, total
 from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
 from tests.security.keyring import (

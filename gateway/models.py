@@ -1,6 +1,7 @@
-"""Every model, imported once so metadata (and Alembic) sees the whole schema."""
+"""Every model, imported once so the metadata (and Alembic) sees the whole schema. Above every
+package that defines tables: only the migrations and the tests read it."""
 
-from gateway.api.models import ApiToken
+from gateway.accounts.models import ApiToken
 from gateway.areas.models import Area
 from gateway.audit.models import AuditEvent
 from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription

@@ -1,0 +1,45 @@
+"""The database a USSD load run writes into: migrated first, and refused unless it holds no report."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.config import SettingsError, load_settings
+from gateway.db.migrate import upgrade
+
+
+def prepare_database(database_url: str, secret_key: str) -> tuple[str, str]:
+    """Normalise the URL as the gateway does, apply migrations, refuse a database holding reports.
+
+    Returns the URL the gateway will use and "sqlite" or "postgresql"."""
+    try:
+        settings = load_settings(_env_file=None, database_url=database_url, secret_key=secret_key)
+    except SettingsError as exc:
+        raise SystemExit(f"--database-url: {exc}") from None
+    url = settings.database_url
+    try:
+        upgrade(url)
+        existing = asyncio.run(_count_reports(url))
+    except (SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise SystemExit(f"cannot prepare the database {shown}: {exc}") from None
+    if existing:
+        raise SystemExit(
+            f"the database already holds {existing} report(s); the benchmark writes hundreds of fake "
+            "reports, so point it at an empty test database"
+        )
+    return url, "sqlite" if settings.is_sqlite else "postgresql"
+
+
+async def _count_reports(url: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text("SELECT count(*) FROM reports"))).scalar_one())
+    finally:
+        await engine.dispose()

@@ -1,0 +1,91 @@
+"""What a load phase measured, and the figures drawn from it: percentiles, throughput, CPU shares."""
+
+from __future__ import annotations
+
+import os
+import resource
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_ERRORS_SHOWN = 10
+
+
+@dataclass
+class Stats:
+    """What one load phase measured; latencies in seconds, one per answered request."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    wall_s: float = 0.0
+    sessions_done: int = 0
+    server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
+
+    def error(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_SHOWN:
+            self.errors.append(message)
+
+
+@dataclass
+class Summary:
+    name: str
+    requests: int
+    errors: int
+    wall_s: float
+    per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    server_cpu_pct: float | None
+    client_cpu_pct: float | None
+
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default) on an already sorted sequence."""
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * p / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarise(stats: Stats) -> Summary:
+    ordered = sorted(stats.latencies)
+    count = len(ordered)
+    return Summary(
+        name=stats.name,
+        requests=count,
+        errors=stats.error_count,
+        wall_s=stats.wall_s,
+        per_s=count / stats.wall_s if stats.wall_s > 0 else 0.0,
+        p50_ms=percentile(ordered, 50) * 1000,
+        p90_ms=percentile(ordered, 90) * 1000,
+        p99_ms=percentile(ordered, 99) * 1000,
+        max_ms=(ordered[-1] * 1000) if ordered else float("nan"),
+        server_cpu_pct=_pct(stats.server_cpu_s, stats.wall_s),
+        client_cpu_pct=_pct(stats.client_cpu_s, stats.wall_s),
+    )
+
+
+def _pct(cpu_s: float | None, wall_s: float) -> float | None:
+    return 100.0 * cpu_s / wall_s if cpu_s is not None and wall_s > 0 else None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc); None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
