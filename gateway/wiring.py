@@ -26,8 +26,10 @@ from gateway.sms.keywords import Keywords
 from gateway.sms.service import SmsService
 from gateway.ussd.engine import Engine
 from gateway.ussd.flows import FlowSet, load_flows
+from gateway.ussd.lean import LeanHops
 from gateway.ussd.runtime import ACTIONS, SOURCES
 from gateway.ussd.service import UssdService
+from gateway.ussd.store import SessionStore, session_store
 
 
 def build_vault(settings: Settings) -> PhoneVault:
@@ -55,6 +57,8 @@ class Gateway:
     pseudonyms: Pseudonyms
     directory: CachedDirectory
     ussd: UssdService
+    lean: LeanHops
+    session_store: SessionStore
     outbox: Outbox
     provider: SmsProvider
     sms: SmsService
@@ -82,6 +86,7 @@ class Gateway:
         )
         sessionmaker = create_sessionmaker(db_engine)
         texts = BroadcastTexts(engine.catalogs, settings.locales_dir)
+        store = session_store(database_url or settings.database_url, settings.db_pool_size)
         return cls(
             settings=settings,
             db_engine=db_engine,
@@ -100,6 +105,8 @@ class Gateway:
                 settings.ussd_resume_window_s,
                 settings.flood_ussd_sessions_per_min,
             ),
+            lean=LeanHops(engine, store, pseudonyms, directory),
+            session_store=store,
             outbox=outbox,
             provider=provider or LogProvider(),
             sms=SmsService(
@@ -147,4 +154,5 @@ class Gateway:
         return finish(tr.gettext("ussd.error.internal"), tr.code, self.settings.ussd_screen_limit)
 
     async def close(self) -> None:
+        await self.session_store.close()
         await self.db_engine.dispose()

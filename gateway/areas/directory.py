@@ -109,5 +109,11 @@ class CachedDirectory:
             self._loaded_at = now
         return self._value
 
+    def fresh(self) -> AreaDirectory | None:
+        """The tree if it needs no reload now (a hop that must not query for it), else None."""
+        if self._value is None or time.monotonic() - self._loaded_at > self.ttl:
+            return None
+        return self._value
+
     def invalidate(self) -> None:
         self._value = None

@@ -12,14 +12,15 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
 
 
-def require_callback_token(request: Request) -> None:
+async def require_callback_token(request: Request) -> None:
     """Refuses (403) a callback whose query parameter `token` is not the configured callback token.
 
     Only the parameter named exactly `token`, once URL-decoded, counts (`?tok%65n=` is that name;
     `?Token=` and `?TOKEN=` are other parameters and get a 403). The values are compared in
     constant time, as digests of equal length, so neither the token nor its length leaks through
     timing. Without a configured token every callback passes: `gateway serve` allows that only in
-    development (SQLite and the log provider)."""
+    development (SQLite and the log provider). async: FastAPI runs a plain function in its thread
+    pool, a thread hop per callback for nothing."""
     expected: str | None = request.app.state.gateway.settings.callback_token
     if not expected:
         return

@@ -26,3 +26,16 @@ def database_unavailable(exc: BaseException) -> bool:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     return sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """A pooled connection found dead (the server restarted or dropped it): worth one retry on
+    another connection, as the pool's pre-ping would have done before every use."""
+    if database_unavailable(exc):
+        return True
+    # asyncpg's own, when the lean hop path uses the driver without SQLAlchemy around it: a
+    # connection error or a server shutting it (SQLSTATE 08, 57), or the client's protocol left
+    # mid-operation by a connection cut under it.
+    if (getattr(exc, "sqlstate", None) or "")[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+        return True
+    return type(exc).__name__ in {"ConnectionDoesNotExistError", "InterfaceError", "InternalClientError"}

@@ -16,6 +16,25 @@ class _Missing(dict[str, str]):
         return "-"
 
 
+class _Filled(Mapping[str, str]):
+    """A mapping as format_map reads it: a name it lacks is "-" (a message must never crash)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._values[key]
+        except KeyError:
+            return "-"
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 def placeholders(template: str) -> set[str]:
     try:
         return {name for _, name, _, _ in Formatter().parse(template) if name}
@@ -25,8 +44,10 @@ def placeholders(template: str) -> set[str]:
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """str.format_map that survives a translator's stray brace instead of crashing a session."""
+    if "{" not in template:
+        return template
     try:
-        return template.format_map(_Missing(values))
+        return template.format_map(_Missing(values) if isinstance(values, dict) else _Filled(values))
     except (ValueError, IndexError, AttributeError, KeyError):
         log.warning("malformed placeholder in message %r", template[:40])
         return template

@@ -8,6 +8,7 @@ Anything that needs the outside world (areas, reports, the contact) goes through
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -126,14 +127,15 @@ class Engine:
     async def _menu_input(
         self, state: dict[str, Any], screen: MenuScreen, text: str, runtime: Runtime
     ) -> None:
-        layout = await self._layout(state, screen, runtime)
-        choices = layout.choices
         if text == MORE:
+            layout = await self._layout(state, screen, runtime)
             if state.get("page", 0) + 1 < len(layout.pages):
                 state["page"] = state.get("page", 0) + 1
             else:
                 state["error"] = screen.error
             return
+        # Options are numbered across pages: the choices alone say which one was meant.
+        choices = await self._choices(state, screen, runtime)
         if text.isdigit() and len(text) <= 2 and 1 <= int(text) <= len(choices):
             await self._select(state, choices[int(text) - 1], runtime)
             return
@@ -312,11 +314,8 @@ class Engine:
             choices.extend(await runtime.choices(source, data))
         return choices[:98]
 
-    def _values(self, state: dict[str, Any], flow: str, tr: Translator) -> dict[str, str]:
-        values = {k: str(v) for k, v in self._data(state, flow).items()}
-        for key, raw in self._show(state, flow).items():
-            values[key] = render_label(Label.from_json(raw), tr)
-        return values
+    def _values(self, state: dict[str, Any], flow: str, tr: Translator) -> _Values:
+        return _Values(self._data(state, flow), self._show(state, flow), tr)
 
     def _at(self, state: dict[str, Any]) -> ScreenRef:
         return self.flows.parse(state["at"])
@@ -330,6 +329,31 @@ class Engine:
     def _show(state: dict[str, Any], flow: str) -> dict[str, Any]:
         show: dict[str, Any] = state["show"].setdefault(flow, {})
         return show
+
+
+class _Values(Mapping[str, str]):
+    """The answers a screen's text may name, rendered only when a placeholder asks for one: most
+    screens name none, and rendering every shown label each time was most of a menu hop's work."""
+
+    def __init__(self, data: dict[str, Any], show: dict[str, Any], tr: Translator) -> None:
+        self._data, self._show, self._tr = data, show, tr
+        self._extra: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._extra:
+            return self._extra[key]
+        if key in self._show:
+            return render_label(Label.from_json(self._show[key]), self._tr)
+        return str(self._data[key])
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._extra[key] = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._data, **self._show, **self._extra})
+
+    def __len__(self) -> int:
+        return len({**self._data, **self._show, **self._extra})
 
 
 def _static(option: Option) -> Choice:

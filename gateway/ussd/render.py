@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,9 +45,12 @@ def render_label(label: Label, tr: Translator, values: Mapping[str, str] | None 
     if label.text is not None:
         return label.text
     assert label.msgid is not None
-    params = dict(values or {})
-    params.update({key: render_label(value, tr) for key, value in label.params.items()})
-    return fill(tr.gettext(label.msgid), params)
+    template = tr.gettext(label.msgid)
+    if not label.params:
+        return fill(template, values or {})
+    own = {key: render_label(value, tr) for key, value in label.params.items()}
+    # The label's own parameters first, then the screen's answers, read only if named.
+    return fill(template, ChainMap(own, values or {}))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,37 @@ class Caller:
         return snapshot
 
 
+def area_choices(
+    directory: AreaDirectory, source: OptionSource, data: dict[str, Any], home_area: int | None
+) -> list[Choice]:
+    """The options of the `areas.*` sources, from the area tree in memory (no query)."""
+    key, target = source.store, source.next
+    if source.source == "areas.usual":
+        place = directory.get(home_area)
+        if place is None:
+            return []
+        name = Label(text=place.name)
+        return [
+            Choice(
+                Label("report.place.usual", params={"name": name}),
+                target,
+                {key: place.id},
+                source.action,
+                show={key: name},
+            )
+        ]
+    if source.source == "areas.countries":
+        return [Choice(Label(f"country.{c}"), target, {key: c}, source.action) for c in directory.countries()]
+    if source.source == "areas.provinces":
+        places = directory.provinces(str(data.get(source.parent or "", "")))
+        return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
+    if source.source == "areas.communes":
+        parent = data.get(source.parent or "")
+        places = directory.communes(parent) if isinstance(parent, int) else []
+        return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
+    raise ValueError(f"unknown option source {source.source!r}")
+
+
 class DatabaseRuntime:
     def __init__(
         self,
@@ -97,36 +128,9 @@ class DatabaseRuntime:
         }
 
     async def choices(self, source: OptionSource, data: dict[str, Any]) -> list[Choice]:
-        key, target = source.store, source.next
-        if source.source == "areas.usual":
-            place = self.directory.get(self.caller.home_area)
-            if place is None:
-                return []
-            name = Label(text=place.name)
-            return [
-                Choice(
-                    Label("report.place.usual", params={"name": name}),
-                    target,
-                    {key: place.id},
-                    source.action,
-                    show={key: name},
-                )
-            ]
-        if source.source == "areas.countries":
-            return [
-                Choice(Label(f"country.{c}"), target, {key: c}, source.action)
-                for c in self.directory.countries()
-            ]
-        if source.source == "areas.provinces":
-            places = self.directory.provinces(str(data.get(source.parent or "", "")))
-            return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
-        if source.source == "areas.communes":
-            parent = data.get(source.parent or "")
-            places = self.directory.communes(parent) if isinstance(parent, int) else []
-            return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
         if source.source == "reports.mine":
             return await self._my_reports(source)
-        raise ValueError(f"unknown option source {source.source!r}")
+        return area_choices(self.directory, source, data, self.caller.home_area)
 
     async def _my_reports(self, source: OptionSource) -> list[Choice]:
         if self.caller.contact_id is None:
