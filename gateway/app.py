@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     if gateway is not None:
         app.state.gateway = gateway
     app.include_router(health.router)
+    app.include_router(at_ussd.hop_router)
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
     app.include_router(api_committees.router)

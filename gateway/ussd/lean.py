@@ -11,6 +11,8 @@ same answer, and a hop is never half done by one and finished by the other.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from typing import Any
 
 from gateway.areas.directory import AreaDirectory, CachedDirectory
@@ -20,7 +22,14 @@ from gateway.ussd.engine import ActionResult, Choice, Engine, Reply
 from gateway.ussd.runtime import area_choices
 from gateway.ussd.schema import OptionSource
 from gateway.ussd.service import HopContext, UssdRequest, next_input
-from gateway.ussd.store import HopConnection, MenuHopWrite, SessionStore, StoreBusy
+from gateway.ussd.store import (
+    HopConnection,
+    MenuHopWrite,
+    SessionStore,
+    StoreBusy,
+    StoredSession,
+    dump_state,
+)
 
 AREA_SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes")
 
@@ -54,6 +63,10 @@ class MenuRuntime:
 
 
 class LeanHops:
+    # Sessions this process wrote last, as it wrote them: the next hop of one needs no read, only
+    # the guarded write, which fails (and the row is read) if anyone else wrote it meanwhile.
+    RECENT = 10_000
+
     def __init__(
         self, engine: Engine, store: SessionStore, pseudonyms: Pseudonyms, directory: CachedDirectory
     ) -> None:
@@ -61,6 +74,11 @@ class LeanHops:
         self.store = store
         self.pseudonyms = pseudonyms
         self.directory = directory
+        self._recent: OrderedDict[str, tuple[int, MenuHopWrite]] = OrderedDict()
+
+    def forget(self, session_id: str) -> None:
+        """The full path wrote this session: what this process remembers of it is out of date."""
+        self._recent.pop(session_id, None)
 
     async def hop(self, request: UssdRequest, context: HopContext) -> Reply | None:
         """The reply, or None: the full path is to answer this hop. `context` learns the caller's
@@ -85,12 +103,18 @@ class LeanHops:
     async def _hop(
         self, connection: HopConnection, directory: AreaDirectory, request: UssdRequest, context: HopContext
     ) -> Reply | None:
-        row = await connection.load((request.session_id, self.pseudonyms.session_id(request.session_id)))
+        remembered = self._recent.pop(request.session_id, None)
+        if remembered is not None:
+            row: StoredSession | None = _as_row(*remembered)
+        else:
+            row = await connection.load((request.session_id, self.pseudonyms.session_id(request.session_id)))
         if row is None or not row.hops or row.ended or row.state.get("resume_from"):
             return None
         context.language = row.language or (row.state.get("caller") or {}).get("language")
         if request.text == row.last_text:
             # The provider repeated a hop we already answered: same answer, no second effect.
+            if remembered is not None:
+                self._remember(request.session_id, *remembered)
             return Reply(row.last_response, False, row.last_screen)
         state = row.state
         runtime = MenuRuntime(directory, state.get("caller") or {})
@@ -105,12 +129,34 @@ class LeanHops:
             hops=row.hops + 1,
             last_text=request.text,
             last_screen=reply.screen,
-            language=language if isinstance(language, str) else None,
+            language=language if isinstance(language, str) else row.language,
             last_response=reply.text,
             in_report=self.engine.flows.is_resumable(self.engine.flows.parse(reply.screen)),
-            state=state,
+            state_json=dump_state(state),
         )
         if not await connection.save(row.id, row.hops, write):
+            if remembered is not None:
+                # Written elsewhere since this process last did: do it again from the row.
+                return await self._hop(connection, directory, request, context)
             return None  # moved on meanwhile (a repeat racing us): the full path decides, locked
-        context.language, context.screen = write.language or row.language, reply.screen
+        self._remember(request.session_id, row.id, write)
+        context.language, context.screen = write.language, reply.screen
         return reply
+
+    def _remember(self, session_id: str, row_id: int, write: MenuHopWrite) -> None:
+        self._recent[session_id] = (row_id, write)
+        if len(self._recent) > self.RECENT:
+            self._recent.popitem(last=False)
+
+
+def _as_row(row_id: int, write: MenuHopWrite) -> StoredSession:
+    return StoredSession(
+        id=row_id,
+        hops=write.hops,
+        ended=False,
+        last_text=write.last_text,
+        last_response=write.last_response,
+        last_screen=write.last_screen,
+        language=write.language,
+        state=json.loads(write.state_json),
+    )

@@ -47,7 +47,7 @@ class MenuHopWrite:
     language: str | None
     last_response: str
     in_report: bool
-    state: dict[str, Any]
+    state_json: str  # the session state, serialised once for the row (and the process's cache)
 
 
 class StoreBusy(Exception):
@@ -84,8 +84,8 @@ def _row(values: Any) -> StoredSession:
     )
 
 
-def _state(write: MenuHopWrite) -> str:
-    return json.dumps(write.state, separators=(",", ":"), ensure_ascii=False)
+def dump_state(state: dict[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
 
 
 class _SqliteHop:
@@ -126,7 +126,7 @@ class _SqliteHop:
             moment,
             write.last_response,
             int(write.in_report),
-            _state(write),
+            write.state_json,
             session_id,
             read_hops,
         )
@@ -175,7 +175,7 @@ class _PostgresHop:
             datetime.now(UTC),
             write.last_response,
             write.in_report,
-            _state(write),
+            write.state_json,
             session_id,
             read_hops,
         )
