@@ -20,16 +20,24 @@ class FloodCounter:
         self.scope = scope
         self.per_minute = per_minute
 
+    def key(self, phone: str, now: datetime) -> str:
+        """The mark `phone` leaves today (the lean USSD hop writes it with the driver)."""
+        return self.pseudonyms.flood_key(self.scope, phone, now.date())
+
+    def over(self, recent: int) -> bool:
+        """Whether a number with `recent` marks in the window has reached the limit."""
+        return recent >= self.per_minute
+
     async def hit(self, db: AsyncSession, phone: str, now: datetime | None = None) -> bool:
         """Counts one more from `phone`; True when it had already reached the limit this minute."""
         now = now or utcnow()
-        key = self.pseudonyms.flood_key(self.scope, phone, now.date())
+        key = self.key(phone, now)
         await expire(db, now)
         recent = (
             await db.execute(select(func.count()).where(FloodMark.key == key, FloodMark.at >= now - WINDOW))
         ).scalar_one()
         db.add(FloodMark(key=key, at=now))
-        return int(recent) >= self.per_minute
+        return self.over(int(recent))
 
 
 async def expire(db: AsyncSession, now: datetime | None = None) -> int:

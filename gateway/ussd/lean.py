@@ -2,29 +2,39 @@
 
 Most hops of a session are that: the row is read, the engine moves through flows and catalogs, the
 row is written back — nothing else in the database. Those run here, on the driver (store.py), in
-two statements. Whatever needs more (a new session, an action such as sending the report or
-choosing the language, the caller's reports, a resumed draft, the end of a session, a row another
-process moved on meanwhile) is handed to the full path (service.py) before anything is written,
-which then does the hop from the start, under a row lock, with the ORM. So both paths give the
-same answer, and a hop is never half done by one and finished by the other.
+two statements (one, when this process wrote the row last). So do the first hop of a session (a
+read of what it needs, then the row and its flood mark in one write) and the language choice (the
+contact with the row, in one transaction). Whatever needs more (an action such as sending the
+report, the caller's reports, a draft to resume, a flood, the end of a session, a row or a
+contact another process moved on meanwhile) is handed to the full path (service.py) before
+anything is written, which then does the hop from the start, under a row lock, with the ORM. So
+both paths give the same answer, and a hop is never half done by one and finished by the other.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.areas.directory import AreaDirectory, CachedDirectory
 from gateway.db.errors import connection_lost
+from gateway.flood.counter import WINDOW as FLOOD_WINDOW
+from gateway.flood.counter import FloodCounter
+from gateway.i18n.languages import LANGUAGES
+from gateway.security.keys import PhoneVault
 from gateway.security.pseudonyms import Pseudonyms
-from gateway.ussd.engine import ActionResult, Choice, Engine, Reply
-from gateway.ussd.runtime import area_choices
+from gateway.ussd.engine import ActionResult, Choice, Engine, Reply, new_state
+from gateway.ussd.runtime import Caller, area_choices
 from gateway.ussd.schema import OptionSource
 from gateway.ussd.service import HopContext, UssdRequest, next_input
 from gateway.ussd.store import (
+    ContactLanguage,
+    FirstHopQuery,
     HopConnection,
     MenuHopWrite,
+    NewSessionRow,
     SessionStore,
     StoreBusy,
     StoredSession,
@@ -44,7 +54,8 @@ class MenuRuntime:
 
     def __init__(self, directory: AreaDirectory, caller: dict[str, Any]) -> None:
         self.directory = directory
-        self.caller = caller
+        self.caller = caller  # the state's snapshot of the caller (runtime.Caller.snapshot)
+        self.language: str | None = None  # chosen on this hop: the contact is to be written
 
     def values(self) -> dict[str, Any]:
         return {
@@ -59,6 +70,12 @@ class MenuRuntime:
         return area_choices(self.directory, source, data, self.caller.get("home_area"))
 
     async def act(self, action: str, flow: str, data: dict[str, Any]) -> ActionResult:
+        # As DatabaseRuntime._set_language, the contact written with the row (LeanHops._save).
+        # Anything else, or an unknown code (the full path says what is wrong), is the full path's.
+        code = data.get("language")
+        if action == "set_language" and self.language is None and code in LANGUAGES:
+            self.caller["language"] = self.language = code
+            return ActionResult(language=code)
         raise NeedsFullPath(action)
 
 
@@ -68,12 +85,23 @@ class LeanHops:
     RECENT = 10_000
 
     def __init__(
-        self, engine: Engine, store: SessionStore, pseudonyms: Pseudonyms, directory: CachedDirectory
+        self,
+        engine: Engine,
+        store: SessionStore,
+        pseudonyms: Pseudonyms,
+        directory: CachedDirectory,
+        vault: PhoneVault,
+        resume_window_s: int,
+        flood_sessions_per_min: int,
     ) -> None:
         self.engine = engine
         self.store = store
         self.pseudonyms = pseudonyms
         self.directory = directory
+        self.vault = vault
+        self.resume_window = timedelta(seconds=resume_window_s)
+        # The full path's rules (UssdService.flood): the same key, window and limit.
+        self.flood = FloodCounter(pseudonyms, "ussd", flood_sessions_per_min)
         self._recent: OrderedDict[str, tuple[int, MenuHopWrite]] = OrderedDict()
 
     def forget(self, session_id: str) -> None:
@@ -108,6 +136,8 @@ class LeanHops:
             row: StoredSession | None = _as_row(*remembered)
         else:
             row = await connection.load((request.session_id, self.pseudonyms.session_id(request.session_id)))
+            if row is None:
+                return await self._first(connection, directory, request, context)
         if row is None or not row.hops or row.ended or row.state.get("resume_from"):
             return None
         context.language = row.language or (row.state.get("caller") or {}).get("language")
@@ -117,24 +147,32 @@ class LeanHops:
                 self._remember(request.session_id, *remembered)
             return Reply(row.last_response, False, row.last_screen)
         state = row.state
-        runtime = MenuRuntime(directory, state.get("caller") or {})
+        caller = state.get("caller")
+        if not isinstance(caller, dict):
+            caller = state["caller"] = {}
+        runtime = MenuRuntime(directory, caller)
         try:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
         except NeedsFullPath:
             return None
         if reply.end:
             return None  # ending a session clears and coarsens its row: the full path's job
-        language = state.get("lang")
-        write = MenuHopWrite(
-            hops=row.hops + 1,
-            last_text=request.text,
-            last_screen=reply.screen,
-            language=language if isinstance(language, str) else row.language,
-            last_response=reply.text,
-            in_report=self.engine.flows.is_resumable(self.engine.flows.parse(reply.screen)),
-            state_json=dump_state(state),
-        )
-        if not await connection.save(row.id, row.hops, write):
+        hops = row.hops + 1
+        write: MenuHopWrite | None
+        if runtime.language is None:
+            write = self._write(hops, request.text, reply, state, row.language)
+            if not await connection.save(row.id, row.hops, write):
+                write = None
+        else:
+            write = await connection.save_with_contact(
+                row.id,
+                row.hops,
+                self._contact_change(runtime.language, caller, request.phone),
+                lambda contact_id: self._write(
+                    hops, request.text, reply, state, row.language, _with_contact(caller, contact_id)
+                ),
+            )
+        if write is None:
             if remembered is not None:
                 # Written elsewhere since this process last did: do it again from the row.
                 return await self._hop(connection, directory, request, context)
@@ -143,10 +181,112 @@ class LeanHops:
         context.language, context.screen = write.language, reply.screen
         return reply
 
+    async def _first(
+        self, connection: HopConnection, directory: AreaDirectory, request: UssdRequest, context: HopContext
+    ) -> Reply | None:
+        """A session's first hop (or a hop of a session this database never saw): as the full
+        path's, from what one read finds; a flood, a draft to offer or a row that appeared
+        meanwhile are the full path's."""
+        now = datetime.now(UTC)
+        phone_hashes = self.vault.lookup_hashes(request.phone)
+        flood_key = self.flood.key(request.phone, now)
+        facts = await connection.first_facts(
+            FirstHopQuery(
+                keys=(request.session_id, self.pseudonyms.session_id(request.session_id)),
+                phone_hashes=phone_hashes,
+                flood_key=flood_key,
+                # Marks older than the window are not counted; the sweep (retention/sweep.py)
+                # deletes them, so this hop need not.
+                flood_since=now - FLOOD_WINDOW,
+                resume_since=now - self.resume_window if self.resume_window.total_seconds() > 0 else None,
+            )
+        )
+        if facts.exists or facts.resumable or self.flood.over(facts.flood_count):
+            return None
+        known = facts.contact
+        caller = (
+            Caller(request.phone)
+            if known is None
+            else Caller(request.phone, known.id, known.language, known.home_area)
+        ).snapshot()
+        context.language = caller["language"]
+        state = new_state(caller["language"])
+        state["caller"] = caller
+        runtime = MenuRuntime(directory, caller)
+        try:
+            reply = await self.engine.start(state, runtime)
+            # Inputs already in the first hop (a code dialled as *384*1234*1#) are played in order.
+            for part in request.text.split("*") if request.text else []:
+                if reply.end:
+                    break
+                reply = await self.engine.handle(state, part, runtime)
+        except NeedsFullPath:
+            return None
+        if reply.end or runtime.language is not None:
+            return None  # a language chosen in the dialled code itself: rare, the full path's
+        write = self._write(1, request.text, reply, state, None, caller["id"])
+        row = NewSessionRow(
+            session_id=request.session_id,
+            provider=request.provider,
+            service_code=request.service_code[:64],
+            network_code=request.network_code[:16],
+            phone_hash=phone_hashes[0],
+            flood_key=flood_key,
+            write=write,
+        )
+        row_id = await connection.create(row, now)
+        if row_id is None:
+            return None  # made meanwhile by another process: a repeat, the full path's
+        self._remember(request.session_id, row_id, write)
+        context.language, context.screen = write.language, reply.screen
+        return reply
+
+    def _contact_change(self, language: str, caller: dict[str, Any], phone: str) -> ContactLanguage:
+        contact_id = caller.get("id")
+        if isinstance(contact_id, int):
+            return ContactLanguage(language, contact_id)
+        # New rows are always under the current key; any key's hash finds an existing contact.
+        return ContactLanguage(
+            language,
+            None,
+            phone_hash=self.vault.lookup_hash(phone),
+            phone_hashes=self.vault.lookup_hashes(phone),
+            phone_encrypted=self.vault.encrypt(phone),
+        )
+
+    def _write(
+        self,
+        hops: int,
+        text: str,
+        reply: Reply,
+        state: dict[str, Any],
+        language: str | None,
+        contact_id: int | None = None,
+    ) -> MenuHopWrite:
+        chosen = state.get("lang")
+        return MenuHopWrite(
+            hops=hops,
+            last_text=text,
+            last_screen=reply.screen,
+            language=chosen if isinstance(chosen, str) else language,
+            last_response=reply.text,
+            in_report=self.engine.flows.is_resumable(self.engine.flows.parse(reply.screen)),
+            state_json=dump_state(state),
+            contact_id=contact_id,
+        )
+
     def _remember(self, session_id: str, row_id: int, write: MenuHopWrite) -> None:
         self._recent[session_id] = (row_id, write)
         if len(self._recent) > self.RECENT:
             self._recent.popitem(last=False)
+
+
+def _with_contact(caller: dict[str, Any], contact_id: int) -> int:
+    """The caller's snapshot names the contact the language was written to; a contact made now
+    marks a first-time caller (an anonymous report later deletes it: runtime._forget_new_contact)."""
+    if caller.get("id") != contact_id:
+        caller["id"], caller["new"] = contact_id, True
+    return contact_id
 
 
 def _as_row(row_id: int, write: MenuHopWrite) -> StoredSession:

@@ -1,7 +1,8 @@
 """The session row of a lean hop, read and written with the driver itself: two statements on one
 connection, no ORM, no explicit transaction.
 
-The write is guarded by the hop count it was read with, so it is the hop's one transaction and two
+The write is guarded by the hop count it was read with (and by the session being still open: the
+sweep ends idle ones without a hop), so it is the hop's one transaction and two
 processes answering the same session cannot both win: the loser is told, and the hop goes the
 full way (ussd/service.py), under a row lock. PostgreSQL: asyncpg, with a pool of its own, no
 pre-ping and no reset between uses (a dead connection is found out by the hop, which is retried
@@ -9,6 +10,11 @@ once on another). SQLite: the standard sqlite3 module on the event loop's thread
 microseconds; it never waits for the write lock, since another connection's transaction may need
 this very loop to finish: when the lock is taken it yields to the loop a few times, then gives
 the hop to the full path, which waits properly.
+
+Besides menu hops, two more are done here: a session's first hop (a read of what it needs —
+the row, the number's flood marks, its contact, a draft to resume — then the row and the flood
+mark written together) and the language choice (the contact made or changed with the row, in one
+transaction).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import asyncpg
 
 _COLUMNS = "id, hops, ended_at IS NOT NULL, last_text, last_response, last_screen, language, state"
 
@@ -48,6 +56,59 @@ class MenuHopWrite:
     last_response: str
     in_report: bool
     state_json: str  # the session state, serialised once for the row (and the process's cache)
+    contact_id: int | None = None  # None: the row's contact stays as it is
+
+
+@dataclass(frozen=True)
+class KnownContact:
+    id: int
+    language: str | None
+    home_area: int | None
+
+
+@dataclass(frozen=True)
+class FirstHopQuery:
+    keys: tuple[str, ...]  # the session id as given and as a digest
+    phone_hashes: tuple[str, ...]  # under the current key first, then any previous key
+    flood_key: str
+    flood_since: datetime
+    resume_since: datetime | None  # None: resuming is switched off
+
+
+@dataclass(frozen=True)
+class FirstHopFacts:
+    """What a session's first hop needs to know, read before anything is written."""
+
+    exists: bool  # the row is there already: a repeated first hop, or another process's
+    flood_count: int  # the number's new sessions within the flood window
+    contact: KnownContact | None
+    resumable: bool  # an unfinished report of this number, recent enough to resume
+
+
+@dataclass(frozen=True)
+class NewSessionRow:
+    session_id: str
+    provider: str
+    service_code: str
+    network_code: str
+    phone_hash: str
+    flood_key: str
+    write: MenuHopWrite
+
+
+@dataclass(frozen=True)
+class ContactLanguage:
+    """The language a caller chose, for their contact row: the one they have, or a new one."""
+
+    language: str
+    contact_id: int | None  # None: a first-time caller, the contact is made now
+    phone_hash: str = ""
+    phone_hashes: tuple[str, ...] = ()
+    phone_encrypted: str = ""
+
+
+class _Lost(Exception):
+    """Rolls a transaction back: its guard found the row (or the contact) moved on."""
 
 
 class StoreBusy(Exception):
@@ -59,6 +120,25 @@ class HopConnection(Protocol):
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
         """False when the row is no longer at `read_hops` (another process moved it on)."""
+        ...
+
+    async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts: ...
+
+    async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
+        """The new row's id, its flood mark written with it; None (and nothing written) when the
+        session has a row already."""
+        ...
+
+    async def save_with_contact(
+        self,
+        session_id: int,
+        read_hops: int,
+        change: ContactLanguage,
+        write_for: Callable[[int], MenuHopWrite],
+    ) -> MenuHopWrite | None:
+        """The contact's language set (the contact made if it is new) and the row saved with
+        `write_for(contact id)`, in one transaction; None, and nothing written, when the row
+        moved on or a contact of this number appeared meanwhile."""
         ...
 
 
@@ -88,6 +168,27 @@ def dump_state(state: dict[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
 
 
+def _day(moment: datetime) -> datetime:
+    # Contacts keep days, not moments (contacts/models.py).
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    # The ORM's format for UTC times on SQLite, so that both read each other's rows.
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+_INSERT_SESSION = (
+    "INSERT INTO ussd_sessions (session_id, provider, service_code, network_code, phone_hash, "
+    "contact_id, language, state, last_text, last_response, hops, last_screen, in_report, "
+    "started_at, updated_at) VALUES ({}) ON CONFLICT (session_id) DO NOTHING"
+)
+
+
 class _SqliteHop:
     # Yielding to the loop this long in all (about 1.5 ms) before leaving the hop to the full
     # path: enough for a short transaction of the dispatcher or an SMS to finish.
@@ -95,8 +196,11 @@ class _SqliteHop:
     LOAD = f"SELECT {_COLUMNS} FROM ussd_sessions WHERE session_id IN (?, ?)"
     SAVE = (
         "UPDATE ussd_sessions SET hops=?, last_text=?, last_screen=?, language=COALESCE(?, language), "
-        "updated_at=?, last_response=?, in_report=?, state=? WHERE id=? AND hops=?"
+        "updated_at=?, last_response=?, in_report=?, state=?, contact_id=COALESCE(?, contact_id) "
+        "WHERE id=? AND hops=? AND ended_at IS NULL"
     )
+    INSERT = _INSERT_SESSION.format(_marks(15))
+    FLOOD_MARK = "INSERT INTO flood_marks (key, at) VALUES (?, ?)"
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -116,21 +220,135 @@ class _SqliteHop:
         return None if found is None else _row(found)
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
-        # The ORM's format for UTC times on SQLite, so that both read each other's rows.
-        moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        values = (
+        return (await self._execute(self.SAVE, self._save_values(session_id, read_hops, write))).rowcount == 1
+
+    @staticmethod
+    def _save_values(session_id: int, read_hops: int, write: MenuHopWrite) -> tuple[Any, ...]:
+        return (
             write.hops,
             write.last_text,
             write.last_screen,
             write.language,
-            moment,
+            _sqlite_time(datetime.now(UTC)),
             write.last_response,
             int(write.in_report),
             write.state_json,
+            write.contact_id,
             session_id,
             read_hops,
         )
-        return (await self._execute(self.SAVE, values)).rowcount == 1
+
+    async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts:
+        # Four reads on the loop's thread cost less than one round trip to a server would.
+        run = self._connection.execute
+        hashes = _marks(len(query.phone_hashes))
+        exists = run(
+            f"SELECT 1 FROM ussd_sessions WHERE session_id IN ({_marks(len(query.keys))})", query.keys
+        ).fetchone()
+        flood = run(
+            "SELECT count(*) FROM flood_marks WHERE key = ? AND at >= ?",
+            (query.flood_key, _sqlite_time(query.flood_since)),
+        ).fetchone()
+        contact = run(
+            f"SELECT id, language, home_area_id FROM contacts WHERE phone_hash IN ({hashes}) ORDER BY id LIMIT 1",
+            query.phone_hashes,
+        ).fetchone()
+        resumable = None
+        if query.resume_since is not None:
+            resumable = run(
+                f"SELECT 1 FROM ussd_sessions WHERE phone_hash IN ({hashes}) AND in_report = 1 "
+                "AND outcome IS NULL AND updated_at >= ? LIMIT 1",
+                (*query.phone_hashes, _sqlite_time(query.resume_since)),
+            ).fetchone()
+        return FirstHopFacts(
+            exists=exists is not None,
+            flood_count=int(flood[0]),
+            contact=None if contact is None else KnownContact(*contact),
+            resumable=resumable is not None,
+        )
+
+    async def _begin(self) -> None:
+        await self._execute("BEGIN IMMEDIATE", ())
+
+    async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
+        write, now = row.write, _sqlite_time(moment)
+        await self._begin()
+        try:
+            cursor = self._connection.execute(
+                self.INSERT,
+                (
+                    row.session_id,
+                    row.provider,
+                    row.service_code,
+                    row.network_code,
+                    row.phone_hash,
+                    write.contact_id,
+                    write.language,
+                    write.state_json,
+                    write.last_text,
+                    write.last_response,
+                    write.hops,
+                    write.last_screen,
+                    int(write.in_report),
+                    now,
+                    now,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise _Lost
+            row_id = cursor.lastrowid
+            self._connection.execute(self.FLOOD_MARK, (row.flood_key, now))
+            self._connection.execute("COMMIT")
+        except BaseException as exc:
+            self._connection.execute("ROLLBACK")
+            # A contact named by the row deleted meanwhile (an idle one purged): the full path's.
+            if isinstance(exc, _Lost | sqlite3.IntegrityError):
+                return None
+            raise
+        assert row_id is not None
+        return row_id
+
+    async def save_with_contact(
+        self,
+        session_id: int,
+        read_hops: int,
+        change: ContactLanguage,
+        write_for: Callable[[int], MenuHopWrite],
+    ) -> MenuHopWrite | None:
+        run = self._connection.execute
+        day = _sqlite_time(_day(datetime.now(UTC)))
+        await self._begin()
+        try:
+            if change.contact_id is None:
+                hashes = _marks(len(change.phone_hashes))
+                if run(
+                    f"SELECT 1 FROM contacts WHERE phone_hash IN ({hashes})", change.phone_hashes
+                ).fetchone():
+                    raise _Lost
+                contact_id = run(
+                    "INSERT INTO contacts (phone_hash, phone_encrypted, language, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (change.phone_hash, change.phone_encrypted, change.language, day, day),
+                ).lastrowid
+                assert contact_id is not None
+            else:
+                contact_id = change.contact_id
+                updated = run(
+                    "UPDATE contacts SET language = ?, updated_at = ? WHERE id = ?",
+                    (change.language, day, contact_id),
+                )
+                if updated.rowcount != 1:
+                    raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
+            write = write_for(contact_id)
+            if run(self.SAVE, self._save_values(session_id, read_hops, write)).rowcount != 1:
+                raise _Lost
+            run("COMMIT")
+        except BaseException as exc:
+            run("ROLLBACK")
+            if isinstance(exc, _Lost | sqlite3.IntegrityError):
+                return None
+            raise
+        return write
 
 
 class SqliteSessionStore:
@@ -155,7 +373,29 @@ class _PostgresHop:
     LOAD = f"SELECT {_COLUMNS} FROM ussd_sessions WHERE session_id = ANY($1::text[])"
     SAVE = (
         "UPDATE ussd_sessions SET hops=$1, last_text=$2, last_screen=$3, language=COALESCE($4, language), "
-        "updated_at=$5, last_response=$6, in_report=$7, state=$8::json WHERE id=$9 AND hops=$10"
+        "updated_at=$5, last_response=$6, in_report=$7, state=$8::json, contact_id=COALESCE($9, contact_id) "
+        "WHERE id=$10 AND hops=$11 AND ended_at IS NULL"
+    )
+    # One round trip: the row, the flood count, the contact and whether a draft may be resumed.
+    FIRST_FACTS = (
+        "SELECT EXISTS (SELECT 1 FROM ussd_sessions WHERE session_id = ANY($1::text[])), "
+        "(SELECT count(*) FROM flood_marks WHERE key = $2 AND at >= $3), c.id, c.language, c.home_area_id, "
+        "$5::timestamptz IS NOT NULL AND EXISTS (SELECT 1 FROM ussd_sessions WHERE phone_hash = ANY($4::text[]) "
+        "AND in_report AND outcome IS NULL AND updated_at >= $5) "
+        "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT id, language, home_area_id FROM contacts "
+        "WHERE phone_hash = ANY($4::text[]) ORDER BY id LIMIT 1) AS c ON true"
+    )
+    # One statement: the row, and its flood mark only if the row was made.
+    CREATE = (
+        "WITH made AS ("
+        + _INSERT_SESSION.format("$1, $2, $3, $4, $5, $6, $7, $8::json, $9, $10, $11, $12, $13, $14, $14")
+        + " RETURNING id), mark AS (INSERT INTO flood_marks (key, at) SELECT $15, $14 FROM made) "
+        "SELECT id FROM made"
+    )
+    NEW_CONTACT = (
+        "INSERT INTO contacts (phone_hash, phone_encrypted, language, created_at, updated_at) "
+        "SELECT $1, $2, $3, $4, $4 WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE phone_hash = ANY($5::text[])) "
+        "ON CONFLICT (phone_hash) DO NOTHING RETURNING id"
     )
 
     def __init__(self, connection: Any) -> None:
@@ -166,8 +406,12 @@ class _PostgresHop:
         return None if found is None else _row(tuple(found))
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
-        status = await self._connection.execute(
-            self.SAVE,
+        status = await self._connection.execute(self.SAVE, *self._save_values(session_id, read_hops, write))
+        return bool(status == "UPDATE 1")
+
+    @staticmethod
+    def _save_values(session_id: int, read_hops: int, write: MenuHopWrite) -> tuple[Any, ...]:
+        return (
             write.hops,
             write.last_text,
             write.last_screen,
@@ -176,10 +420,92 @@ class _PostgresHop:
             write.last_response,
             write.in_report,
             write.state_json,
+            write.contact_id,
             session_id,
             read_hops,
         )
-        return bool(status == "UPDATE 1")
+
+    async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts:
+        found = await self._connection.fetchrow(
+            self.FIRST_FACTS,
+            list(query.keys),
+            query.flood_key,
+            query.flood_since,
+            list(query.phone_hashes),
+            query.resume_since,
+        )
+        exists, flood, contact_id, language, home_area, resumable = tuple(found)
+        return FirstHopFacts(
+            exists=bool(exists),
+            flood_count=int(flood),
+            contact=None if contact_id is None else KnownContact(contact_id, language, home_area),
+            resumable=bool(resumable),
+        )
+
+    async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
+        write = row.write
+        try:
+            made = await self._connection.fetchval(
+                self.CREATE,
+                row.session_id,
+                row.provider,
+                row.service_code,
+                row.network_code,
+                row.phone_hash,
+                write.contact_id,
+                write.language,
+                write.state_json,
+                write.last_text,
+                write.last_response,
+                write.hops,
+                write.last_screen,
+                write.in_report,
+                moment,
+                row.flood_key,
+            )
+        except asyncpg.IntegrityConstraintViolationError:
+            return None  # the contact it names deleted meanwhile (an idle one purged): the full path's
+        return None if made is None else int(made)
+
+    async def save_with_contact(
+        self,
+        session_id: int,
+        read_hops: int,
+        change: ContactLanguage,
+        write_for: Callable[[int], MenuHopWrite],
+    ) -> MenuHopWrite | None:
+        connection = self._connection
+        day = _day(datetime.now(UTC))
+        try:
+            async with connection.transaction():
+                if change.contact_id is None:
+                    contact_id = await connection.fetchval(
+                        self.NEW_CONTACT,
+                        change.phone_hash,
+                        change.phone_encrypted,
+                        change.language,
+                        day,
+                        list(change.phone_hashes),
+                    )
+                    if contact_id is None:
+                        raise _Lost
+                else:
+                    contact_id = change.contact_id
+                    updated = await connection.execute(
+                        "UPDATE contacts SET language = $1, updated_at = $2 WHERE id = $3",
+                        change.language,
+                        day,
+                        contact_id,
+                    )
+                    if updated != "UPDATE 1":
+                        raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
+                write = write_for(contact_id)
+                status = await connection.execute(self.SAVE, *self._save_values(session_id, read_hops, write))
+                if status != "UPDATE 1":
+                    raise _Lost
+        except (_Lost, asyncpg.IntegrityConstraintViolationError):
+            return None
+        return write
 
 
 class PostgresSessionStore:
@@ -190,8 +516,6 @@ class PostgresSessionStore:
         self._opening = asyncio.Lock()
 
     async def _open(self) -> Any:
-        import asyncpg
-
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(

@@ -1,21 +1,28 @@
-"""The lean hop (ussd/lean.py, ussd/store.py): menu hops without the ORM, and every case it hands
-to the full path — a repeat, a row another process moved on, SQLite's lock taken elsewhere, a
-dead connection — giving the same answers the full path gives."""
+"""The lean hop (ussd/lean.py, ussd/store.py): menu hops, first hops and the language choice
+without the ORM, and every case it hands to the full path — a repeat, a row or a contact another
+process moved on, a flood, a draft to resume, SQLite's lock taken elsewhere, a dead connection —
+giving the same answers, and leaving the same rows, as the full path."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from gateway.app import create_app
+from gateway.contacts.models import Contact
+from gateway.contacts.service import get_or_create_contact
+from gateway.flood.models import FloodMark
 from gateway.ussd.models import UssdSession
+from gateway.ussd.service import HopContext, UssdRequest
+from gateway.ussd.store import ContactLanguage, MenuHopWrite, NewSessionRow
 from gateway.wiring import Gateway
-from tests.helpers import UssdCaller
+from tests.helpers import UssdCaller, empty_tables
 
 TO_TOPIC = ("1", "1")  # French, report a problem: now on the topic menu
 
@@ -195,3 +202,192 @@ async def test_a_session_another_process_served_since_is_read_again(
     assert (await caller.send("1")).startswith("CON ")
     row = await _row(gateway, caller.session_id)
     assert (row.hops, row.state["at"]) == (5, "report:place_province")
+
+
+# -- the first hop and the language choice ------------------------------------------------------
+
+
+class LeanOff:
+    """Every hop the full path's, as before the lean path existed."""
+
+    def __init__(self, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+        async def never(*_args: Any) -> None:
+            return None
+
+        monkeypatch.setattr(gateway.lean, "hop", never)
+
+
+async def _warm(gateway: Gateway) -> None:
+    async with gateway.sessionmaker() as db:
+        await gateway.lean.directory.get(db)  # a cold area tree is the full path's to load
+
+
+async def _journey(gateway: Gateway, caller: UssdCaller) -> list[str]:
+    """A first-time caller: the dial, French (the main menu); then a second dial, now known."""
+    await _warm(gateway)
+    screens = [await caller.dial(), await caller.send("1")]
+    first = caller.session_id
+    screens.append(await caller.dial())
+    caller.session_id = first
+    return screens
+
+
+async def _what_it_left(gateway: Gateway, caller: UssdCaller, second: str) -> dict[str, Any]:
+    async with gateway.sessionmaker() as db:
+        contact = (await db.execute(select(Contact))).scalar_one()
+        marks = (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one()
+    rows = [await _row(gateway, caller.session_id), await _row(gateway, second)]
+    out: dict[str, Any] = {
+        "contact": (contact.language, contact.created_at, contact.updated_at),
+        "marks": marks,
+    }
+    for n, row in enumerate(rows):
+        assert row.contact_id == contact.id
+        assert row.state["caller"].pop("id") == contact.id
+        out[f"row{n}"] = (
+            row.hops,
+            row.last_text,
+            row.last_response,
+            row.last_screen,
+            row.language,
+            row.in_report,
+            row.phone_hash,
+            row.provider,
+            row.service_code,
+            row.network_code,
+            row.state,
+            row.started_at <= row.updated_at,
+            row.ended_at,
+        )
+    return out
+
+
+async def test_first_hops_and_the_language_choice_leave_what_the_full_path_leaves(
+    client: httpx.AsyncClient, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = FullPath(gateway, monkeypatch)
+    lean_caller = UssdCaller(client, "+22376000101")
+    lean_screens = await _journey(gateway, lean_caller)
+    assert full.calls == 0  # every hop of it lean
+    second = lean_caller.session_id
+    lean = await _what_it_left(gateway, lean_caller, second)
+    async with gateway.sessionmaker() as db, db.begin():
+        await empty_tables(db)
+
+    with monkeypatch.context() as m:
+        LeanOff(gateway, m)
+        full_caller = UssdCaller(client, "+22376000101")
+        full_screens = await _journey(gateway, full_caller)
+        assert full.calls == 3
+        assert full_screens == lean_screens
+        assert await _what_it_left(gateway, full_caller, full_caller.session_id) == lean
+    assert lean["row0"][-3]["caller"]["new"] is True  # a first-time caller's contact, made now
+    assert lean["contact"][1].hour == lean["contact"][2].hour == 0  # days, not moments
+
+
+async def test_a_flood_and_a_draft_to_resume_are_the_full_paths(
+    client: httpx.AsyncClient, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = FullPath(gateway, monkeypatch)
+    caller = UssdCaller(client, "+22376000102")
+    await _warm(gateway)
+    await caller.dial()
+    for answer in (*TO_TOPIC, "1"):
+        await caller.send(answer)
+    assert full.calls == 0
+    # Cut off in the middle of a report: the next dial offers to resume it.
+    offer = await caller.dial()
+    assert full.calls == 1
+    assert (await _row(gateway, caller.session_id)).state.get("resume_from")
+    assert offer.startswith("CON ")
+    for _ in range(gateway.settings.flood_ussd_sessions_per_min):
+        await UssdCaller(client, "+22376000103").dial()
+    calls = full.calls
+    flooded = await UssdCaller(client, "+22376000103").dial()
+    assert flooded.startswith("END ")
+    assert full.calls == calls + 1
+
+
+async def test_a_first_hop_another_process_answered_meanwhile_is_answered_once(
+    caller: UssdCaller, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_class = type(_hop_connection(gateway))
+    facts = store_class.first_facts
+    answered: list[str] = []
+
+    async def racing(self: Any, query: Any) -> Any:
+        found = await facts(self, query)
+        if not answered:
+            # Another process makes the row (and answers the hop) between our read and our write.
+            request = UssdRequest(
+                "africastalking", caller.session_id, caller.phone, "", "*384*1234#", "61002"
+            )
+            async with gateway.sessionmaker() as db, db.begin():
+                answered.append((await gateway.ussd.handle(db, request, HopContext())).text)
+        return found
+
+    monkeypatch.setattr(store_class, "first_facts", racing)
+    caller.session_id = "ATUid_raced"
+    await _warm(gateway)
+    assert await caller._post("") == "CON " + answered[0]
+    async with gateway.sessionmaker() as db:
+        assert (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one() == 1
+    assert (await _row(gateway, caller.session_id)).hops == 1
+
+
+async def test_a_contact_made_meanwhile_is_the_callers_and_not_made_twice(
+    caller: UssdCaller, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _warm(gateway)
+    await caller.dial()
+    save = type(_hop_connection(gateway)).save_with_contact
+    made: list[int] = []
+
+    async def racing(self: Any, *args: Any) -> Any:
+        if not made:
+            # An SMS from the same number makes its contact while the caller chooses a language.
+            async with gateway.sessionmaker() as db, db.begin():
+                made.append((await get_or_create_contact(db, gateway.vault, caller.phone)).id)
+        return await save(self, *args)
+
+    monkeypatch.setattr(type(_hop_connection(gateway)), "save_with_contact", racing)
+    assert (await caller.send("2")).startswith("CON ")  # Bambara
+    async with gateway.sessionmaker() as db:
+        contact = (await db.execute(select(Contact))).scalar_one()
+    row = await _row(gateway, caller.session_id)
+    assert (contact.id, contact.language) == (made[0], "bm")
+    assert (row.contact_id, row.language) == (contact.id, "bm")
+    assert "new" not in row.state["caller"]  # not made by this dial: an anonymous report keeps it
+
+
+async def test_the_store_writes_nothing_when_its_guard_fails(gateway: Gateway, caller: UssdCaller) -> None:
+    await caller.dial()
+    row = await _row(gateway, caller.session_id)
+    write = MenuHopWrite(2, "9", "x:y", "fr", "…", False, "{}", None)
+    async with gateway.session_store.connect() as connection:
+        again = NewSessionRow(caller.session_id, "africastalking", "", "", "h", "k", write)
+        assert await connection.create(again, datetime.now(UTC)) is None  # the row exists
+        gone = ContactLanguage("fr", 10**9)  # a contact deleted meanwhile
+        assert await connection.save_with_contact(row.id, row.hops, gone, lambda _id: write) is None
+        assert (
+            await connection.save_with_contact(
+                row.id, row.hops + 5, ContactLanguage("fr", None, "h", ("h",), "e"), lambda _id: write
+            )
+            is None
+        )
+    async with gateway.sessionmaker() as db:
+        assert (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one() == 1
+        assert (await db.execute(select(func.count()).select_from(Contact))).scalar_one() == 0
+    after = await _row(gateway, caller.session_id)
+    assert (after.hops, after.last_text, after.state) == (row.hops, row.last_text, row.state)
+
+
+def _hop_connection(gateway: Gateway) -> Any:
+    """The driver-level class the store hands out (SQLite's or PostgreSQL's)."""
+    from gateway.ussd import store
+
+    return (
+        store._SqliteHop.__new__(store._SqliteHop)
+        if gateway.settings.is_sqlite
+        else store._PostgresHop.__new__(store._PostgresHop)
+    )
