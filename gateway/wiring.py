@@ -87,6 +87,16 @@ class Gateway:
         sessionmaker = create_sessionmaker(db_engine)
         texts = BroadcastTexts(engine.catalogs, settings.locales_dir)
         store = session_store(database_url or settings.database_url, settings.db_pool_size)
+        ussd = UssdService(
+            engine,
+            vault,
+            pseudonyms,
+            directory,
+            outbox,
+            notifier,
+            settings.ussd_resume_window_s,
+            settings.flood_ussd_sessions_per_min,
+        )
         return cls(
             settings=settings,
             db_engine=db_engine,
@@ -95,25 +105,8 @@ class Gateway:
             vault=vault,
             pseudonyms=pseudonyms,
             directory=directory,
-            ussd=UssdService(
-                engine,
-                vault,
-                pseudonyms,
-                directory,
-                outbox,
-                notifier,
-                settings.ussd_resume_window_s,
-                settings.flood_ussd_sessions_per_min,
-            ),
-            lean=LeanHops(
-                engine,
-                store,
-                pseudonyms,
-                directory,
-                vault,
-                settings.ussd_resume_window_s,
-                settings.flood_ussd_sessions_per_min,
-            ),
+            ussd=ussd,
+            lean=LeanHops(ussd, store),
             session_store=store,
             outbox=outbox,
             provider=provider or LogProvider(),

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from gateway.areas.directory import AreaDirectory, CachedDirectory
+from gateway.areas.directory import AreaDirectory
 from gateway.db.errors import connection_lost
 from gateway.flood.counter import WINDOW as FLOOD_WINDOW
-from gateway.flood.counter import FloodCounter
 from gateway.i18n.languages import LANGUAGES
-from gateway.security.keys import PhoneVault
-from gateway.security.pseudonyms import Pseudonyms
-from gateway.ussd.engine import ActionResult, Choice, Engine, Reply, new_state
+from gateway.ussd.engine import ActionResult, Choice, Reply, new_state
+from gateway.ussd.lean_report import NotHere, ReportHop
 from gateway.ussd.runtime import Caller, area_choices
 from gateway.ussd.schema import OptionSource
-from gateway.ussd.service import HopContext, UssdRequest, next_input
+from gateway.ussd.service import HopContext, UssdRequest, UssdService, next_input
 from gateway.ussd.store import (
     ContactLanguage,
     FirstHopQuery,
@@ -52,10 +50,13 @@ class MenuRuntime:
     """The engine's window for a lean hop: the caller as the session remembers them and the area
     tree in memory; anything else is the full path's."""
 
-    def __init__(self, directory: AreaDirectory, caller: dict[str, Any]) -> None:
+    def __init__(
+        self, directory: AreaDirectory, caller: dict[str, Any], report: ReportHop | None = None
+    ) -> None:
         self.directory = directory
         self.caller = caller  # the state's snapshot of the caller (runtime.Caller.snapshot)
         self.language: str | None = None  # chosen on this hop: the contact is to be written
+        self.report = report  # sends the report, when this hop does
 
     def values(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,11 @@ class MenuRuntime:
         if action == "set_language" and self.language is None and code in LANGUAGES:
             self.caller["language"] = self.language = code
             return ActionResult(language=code)
+        if action == "submit_report" and self.report is not None and self.report.reference is None:
+            try:
+                return await self.report.act(data)
+            except NotHere:
+                raise NeedsFullPath(action) from None
         raise NeedsFullPath(action)
 
 
@@ -84,24 +90,16 @@ class LeanHops:
     # the guarded write, which fails (and the row is read) if anyone else wrote it meanwhile.
     RECENT = 10_000
 
-    def __init__(
-        self,
-        engine: Engine,
-        store: SessionStore,
-        pseudonyms: Pseudonyms,
-        directory: CachedDirectory,
-        vault: PhoneVault,
-        resume_window_s: int,
-        flood_sessions_per_min: int,
-    ) -> None:
-        self.engine = engine
+    def __init__(self, ussd: UssdService, store: SessionStore) -> None:
+        # The full path's own engine, keys, flood counter, outbox and settings: one set of rules.
+        self.ussd = ussd
+        self.engine = ussd.engine
         self.store = store
-        self.pseudonyms = pseudonyms
-        self.directory = directory
-        self.vault = vault
-        self.resume_window = timedelta(seconds=resume_window_s)
-        # The full path's rules (UssdService.flood): the same key, window and limit.
-        self.flood = FloodCounter(pseudonyms, "ussd", flood_sessions_per_min)
+        self.pseudonyms = ussd.pseudonyms
+        self.directory = ussd.directory
+        self.vault = ussd.vault
+        self.resume_window = ussd.resume_window
+        self.flood = ussd.flood
         self._recent: OrderedDict[str, tuple[int, MenuHopWrite]] = OrderedDict()
 
     def forget(self, session_id: str) -> None:
@@ -150,11 +148,17 @@ class LeanHops:
         caller = state.get("caller")
         if not isinstance(caller, dict):
             caller = state["caller"] = {}
-        runtime = MenuRuntime(directory, caller)
+        report = ReportHop(self.ussd, connection, directory, row, caller, request.phone)
+        runtime = MenuRuntime(directory, caller, report)
         try:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
-        except NeedsFullPath:
-            return None
+        except BaseException as exc:
+            await report.abandon()
+            if isinstance(exc, NeedsFullPath):
+                return None
+            raise
+        if report.reference is not None:
+            return await self._sent(connection, directory, request, context, report, reply, state, remembered)
         if reply.end:
             return None  # ending a session clears and coarsens its row: the full path's job
         hops = row.hops + 1
@@ -179,6 +183,29 @@ class LeanHops:
             return None  # moved on meanwhile (a repeat racing us): the full path decides, locked
         self._remember(request.session_id, row.id, write)
         context.language, context.screen = write.language, reply.screen
+        return reply
+
+    async def _sent(
+        self,
+        connection: HopConnection,
+        directory: AreaDirectory,
+        request: UssdRequest,
+        context: HopContext,
+        report: ReportHop,
+        reply: Reply,
+        state: dict[str, Any],
+        remembered: tuple[int, MenuHopWrite] | None,
+    ) -> Reply | None:
+        """The hop that sent a report: its writes committed, or (the row moved on) none of them."""
+        if not reply.end:
+            await report.abandon()  # no flow goes on after sending: leave it to the full path
+            return None
+        if not await report.finish(request.text, reply, state):
+            if remembered is not None:
+                return await self._hop(connection, directory, request, context)
+            return None
+        self.forget(request.session_id)  # ended: no next hop to spare a read
+        context.language, context.screen = state.get("lang"), reply.screen
         return reply
 
     async def _first(

@@ -172,18 +172,19 @@ class UssdService:
         """USSD screens vanish; the reference also arrives by SMS, in the same transaction. For an
         anonymous reporter only on request (that SMS ties the reference to the number at the
         operator), and its row is deleted once the provider has it."""
-        reference = report.reference
-        text = fill(
-            self.engine.catalogs.translator(language).gettext("sms.receipt"), {"reference": reference}
-        )
         await self.outbox.enqueue(
             db,
             phone=phone,
-            text=text,
+            text=self.receipt_text(language, report.reference),
             language=language,
             kind="receipt",
             contact_id=None if report.anonymous else caller.contact_id,
             scrub_after_send=report.anonymous,
+        )
+
+    def receipt_text(self, language: str, reference: str) -> str:
+        return fill(
+            self.engine.catalogs.translator(language).gettext("sms.receipt"), {"reference": reference}
         )
 
     def _save(self, row: UssdSession, state: dict[str, object], text: str, reply: Reply) -> None:

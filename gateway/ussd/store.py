@@ -107,6 +107,20 @@ class ContactLanguage:
     phone_encrypted: str = ""
 
 
+@dataclass(frozen=True)
+class EndHopWrite:
+    """What the hop that ends a session leaves in its row (privacy.end_session): no state, the
+    digest of the input path, hours only."""
+
+    hops: int
+    last_text: str
+    last_screen: str
+    language: str | None
+    last_response: str
+    outcome: str
+    hour: datetime  # the end, to the hour: ended_at and updated_at; started_at is floored too
+
+
 class _Lost(Exception):
     """Rolls a transaction back: its guard found the row (or the contact) moved on."""
 
@@ -115,7 +129,37 @@ class StoreBusy(Exception):
     """The database would make the hop wait (SQLite's write lock): the full path takes it."""
 
 
-class HopConnection(Protocol):
+class HopTransaction(Protocol):
+    """The writes of a hop that sends a report: one transaction, opened by `begin` (SQLite: the
+    write lock, StoreBusy when another connection holds it) and ended by `commit` or `rollback`."""
+
+    async def begin(self) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def alert_members(self, area_ids: list[int]) -> bool:
+        """Whether a committee member takes urgent alerts for any of these areas
+        (committees/notify.py, CommitteeNotifier.members_for)."""
+        ...
+
+    async def insert_report(self, values: dict[str, Any]) -> int | None:
+        """The report's id; None when its reference is taken."""
+        ...
+
+    async def insert_message(self, values: dict[str, Any]) -> None: ...
+
+    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
+        """False when the contact is gone (an idle one purged meanwhile)."""
+        ...
+
+    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
+        """False when the row is no longer at `read_hops` or has ended meanwhile."""
+        ...
+
+
+class HopConnection(HopTransaction, Protocol):
     async def load(self, keys: tuple[str, ...]) -> StoredSession | None: ...
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
@@ -176,6 +220,16 @@ def _day(moment: datetime) -> datetime:
 def _sqlite_time(moment: datetime) -> str:
     # The ORM's format for UTC times on SQLite, so that both read each other's rows.
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _sqlite_time(value)
+    return int(value) if isinstance(value, bool) else value
+
+
+def _insert(table: str, columns: Any, marks: str, conflict: str = "") -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){conflict}"
 
 
 def _marks(count: int) -> str:
@@ -350,6 +404,65 @@ class _SqliteHop:
             raise
         return write
 
+    # -- the report hop (HopTransaction) ------------------------------------------------------
+
+    END = (
+        "UPDATE ussd_sessions SET hops=?, last_text=?, last_screen=?, language=COALESCE(?, language), "
+        "last_response=?, outcome=?, ended_at=?, updated_at=?, in_report=0, state='{}', "
+        "started_at=strftime('%Y-%m-%d %H:00:00.000000', started_at) "
+        "WHERE id=? AND hops=? AND ended_at IS NULL"
+    )
+
+    async def begin(self) -> None:
+        await self._begin()
+
+    async def commit(self) -> None:
+        self._connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        if self._connection.in_transaction:
+            self._connection.execute("ROLLBACK")
+
+    async def alert_members(self, area_ids: list[int]) -> bool:
+        found = self._connection.execute(
+            "SELECT 1 FROM committee_members m JOIN committee_areas a ON a.committee_id = m.committee_id "
+            f"WHERE a.area_id IN ({_marks(len(area_ids))}) AND m.receives_alerts = 1 LIMIT 1",
+            area_ids,
+        ).fetchone()
+        return found is not None
+
+    async def insert_report(self, values: dict[str, Any]) -> int | None:
+        query = _insert("reports", values, _marks(len(values)), " ON CONFLICT (reference) DO NOTHING")
+        cursor = self._connection.execute(query, [_sqlite_value(v) for v in values.values()])
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    async def insert_message(self, values: dict[str, Any]) -> None:
+        query = _insert("outbound_messages", values, _marks(len(values)))
+        self._connection.execute(query, [_sqlite_value(v) for v in values.values()])
+
+    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
+        cursor = self._connection.execute(
+            "UPDATE contacts SET home_area_id = ?, updated_at = ? WHERE id = ?",
+            (area_id, _sqlite_time(day), contact_id),
+        )
+        return cursor.rowcount == 1
+
+    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
+        hour = _sqlite_time(write.hour)
+        values = (
+            write.hops,
+            write.last_text,
+            write.last_screen,
+            write.language,
+            write.last_response,
+            write.outcome,
+            hour,
+            hour,
+            session_id,
+            read_hops,
+        )
+        return self._connection.execute(self.END, values).rowcount == 1
+
 
 class SqliteSessionStore:
     def __init__(self, path: str) -> None:
@@ -400,6 +513,7 @@ class _PostgresHop:
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
+        self._transaction: Any = None
 
     async def load(self, keys: tuple[str, ...]) -> StoredSession | None:
         found = await self._connection.fetchrow(self.LOAD, list(keys))
@@ -506,6 +620,74 @@ class _PostgresHop:
         except (_Lost, asyncpg.IntegrityConstraintViolationError):
             return None
         return write
+
+    # -- the report hop (HopTransaction) ------------------------------------------------------
+
+    END = (
+        "UPDATE ussd_sessions SET hops=$1, last_text=$2, last_screen=$3, language=COALESCE($4, language), "
+        "last_response=$5, outcome=$6, ended_at=$7, updated_at=$7, in_report=false, state='{}'::json, "
+        "started_at=date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+        "WHERE id=$8 AND hops=$9 AND ended_at IS NULL"
+    )
+
+    async def begin(self) -> None:
+        self._transaction = self._connection.transaction()
+        await self._transaction.start()
+
+    async def commit(self) -> None:
+        await self._transaction.commit()
+        self._transaction = None
+
+    async def rollback(self) -> None:
+        if self._transaction is not None:
+            await self._transaction.rollback()
+            self._transaction = None
+
+    async def alert_members(self, area_ids: list[int]) -> bool:
+        return bool(
+            await self._connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM committee_members m JOIN committee_areas a "
+                "ON a.committee_id = m.committee_id WHERE a.area_id = ANY($1::int[]) AND m.receives_alerts)",
+                area_ids,
+            )
+        )
+
+    async def insert_report(self, values: dict[str, Any]) -> int | None:
+        query = _insert(
+            "reports", values, _numbered(len(values)), " ON CONFLICT (reference) DO NOTHING RETURNING id"
+        )
+        made = await self._connection.fetchval(query, *values.values())
+        return None if made is None else int(made)
+
+    async def insert_message(self, values: dict[str, Any]) -> None:
+        await self._connection.execute(
+            _insert("outbound_messages", values, _numbered(len(values))), *values.values()
+        )
+
+    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
+        status = await self._connection.execute(
+            "UPDATE contacts SET home_area_id = $1, updated_at = $2 WHERE id = $3", area_id, day, contact_id
+        )
+        return bool(status == "UPDATE 1")
+
+    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
+        status = await self._connection.execute(
+            self.END,
+            write.hops,
+            write.last_text,
+            write.last_screen,
+            write.language,
+            write.last_response,
+            write.outcome,
+            write.hour,
+            session_id,
+            read_hops,
+        )
+        return bool(status == "UPDATE 1")
+
+
+def _numbered(count: int) -> str:
+    return ", ".join(f"${n}" for n in range(1, count + 1))
 
 
 class PostgresSessionStore:

@@ -23,31 +23,9 @@ from gateway.ussd.service import HopContext, UssdRequest
 from gateway.ussd.store import ContactLanguage, MenuHopWrite, NewSessionRow
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller, empty_tables
+from tests.ussd.lean_support import FullPath, LeanOff, hop_class, session_row, warm
 
 TO_TOPIC = ("1", "1")  # French, report a problem: now on the topic menu
-
-
-class FullPath:
-    """Counts the hops the full path answers."""
-
-    def __init__(self, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls = 0
-        self.entered = asyncio.Event()
-        handle = gateway.ussd.handle
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls += 1
-            self.entered.set()
-            return await handle(*args, **kwargs)
-
-        monkeypatch.setattr(gateway.ussd, "handle", counted)
-
-
-async def _row(gateway: Gateway, session_id: str) -> UssdSession:
-    async with gateway.sessionmaker() as db:
-        return (
-            await db.execute(select(UssdSession).where(UssdSession.session_id == session_id))
-        ).scalar_one()
 
 
 async def test_menu_answers_and_text_go_the_lean_way(
@@ -60,7 +38,7 @@ async def test_menu_answers_and_text_go_the_lean_way(
     for answer in ("1", "1", "3", "1", "1"):  # topic, country, cercle, commune, urgency
         assert (await caller.send(answer)).startswith("CON ")
     assert full.calls == 0
-    row = await _row(gateway, caller.session_id)
+    row = await session_row(gateway, caller.session_id)
     assert row.state["at"] == "report:description"
     assert row.in_report
 
@@ -72,10 +50,10 @@ async def test_a_repeated_hop_gets_the_same_answer_and_changes_nothing(
     for answer in TO_TOPIC:
         await caller.send(answer)
     first = await caller.send("2")
-    hops = (await _row(gateway, caller.session_id)).hops
+    hops = (await session_row(gateway, caller.session_id)).hops
     caller.inputs.pop()
     assert await caller.send("2") == first
-    assert (await _row(gateway, caller.session_id)).hops == hops
+    assert (await session_row(gateway, caller.session_id)).hops == hops
 
 
 async def test_a_row_another_process_moved_on_goes_the_full_way(
@@ -110,7 +88,7 @@ async def test_a_row_another_process_moved_on_goes_the_full_way(
     screen = await caller.send("2")
     # Our guarded write lost; read again, the row shows that very hop answered: its answer.
     assert screen == "CON " + raced[0]
-    assert (await _row(gateway, caller.session_id)).hops == 4  # written once, by the winner
+    assert (await session_row(gateway, caller.session_id)).hops == 4  # written once, by the winner
 
 
 async def test_sqlite_busy_elsewhere_hands_the_hop_to_the_full_path(
@@ -132,7 +110,7 @@ async def test_sqlite_busy_elsewhere_hands_the_hop_to_the_full_path(
         holder.close()
     assert (await asyncio.wait_for(hop, 30)).startswith("CON ")
     assert full.calls == 1
-    assert (await _row(gateway, caller.session_id)).state["at"] == "report:place_country"
+    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:place_country"
 
 
 async def test_a_dead_postgresql_connection_is_retried_once(caller: UssdCaller, gateway: Gateway) -> None:
@@ -149,7 +127,7 @@ async def test_a_dead_postgresql_connection_is_retried_once(caller: UssdCaller, 
             )
         )
     assert (await caller.send("1")).startswith("CON ")
-    assert (await _row(gateway, caller.session_id)).state["at"] == "report:place_country"
+    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:place_country"
 
 
 async def test_a_connection_found_dead_mid_hop_is_replaced_and_the_hop_done_once(
@@ -175,7 +153,7 @@ async def test_a_connection_found_dead_mid_hop_is_replaced_and_the_hop_done_once
     monkeypatch.setattr(store._PostgresHop, "save", once_dead)
     assert (await caller.send("1")).startswith("CON ")
     assert failures == []
-    row = await _row(gateway, caller.session_id)
+    row = await session_row(gateway, caller.session_id)
     assert (row.hops, row.state["at"]) == (4, "report:place_country")
 
 
@@ -200,31 +178,16 @@ async def test_a_session_another_process_served_since_is_read_again(
     # The caller's next answer is to the country screen that process left them on: read again.
     caller.inputs.append("1")
     assert (await caller.send("1")).startswith("CON ")
-    row = await _row(gateway, caller.session_id)
+    row = await session_row(gateway, caller.session_id)
     assert (row.hops, row.state["at"]) == (5, "report:place_province")
 
 
 # -- the first hop and the language choice ------------------------------------------------------
 
 
-class LeanOff:
-    """Every hop the full path's, as before the lean path existed."""
-
-    def __init__(self, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-        async def never(*_args: Any) -> None:
-            return None
-
-        monkeypatch.setattr(gateway.lean, "hop", never)
-
-
-async def _warm(gateway: Gateway) -> None:
-    async with gateway.sessionmaker() as db:
-        await gateway.lean.directory.get(db)  # a cold area tree is the full path's to load
-
-
 async def _journey(gateway: Gateway, caller: UssdCaller) -> list[str]:
     """A first-time caller: the dial, French (the main menu); then a second dial, now known."""
-    await _warm(gateway)
+    await warm(gateway)
     screens = [await caller.dial(), await caller.send("1")]
     first = caller.session_id
     screens.append(await caller.dial())
@@ -236,7 +199,7 @@ async def _what_it_left(gateway: Gateway, caller: UssdCaller, second: str) -> di
     async with gateway.sessionmaker() as db:
         contact = (await db.execute(select(Contact))).scalar_one()
         marks = (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one()
-    rows = [await _row(gateway, caller.session_id), await _row(gateway, second)]
+    rows = [await session_row(gateway, caller.session_id), await session_row(gateway, second)]
     out: dict[str, Any] = {
         "contact": (contact.language, contact.created_at, contact.updated_at),
         "marks": marks,
@@ -290,7 +253,7 @@ async def test_a_flood_and_a_draft_to_resume_are_the_full_paths(
 ) -> None:
     full = FullPath(gateway, monkeypatch)
     caller = UssdCaller(client, "+22376000102")
-    await _warm(gateway)
+    await warm(gateway)
     await caller.dial()
     for answer in (*TO_TOPIC, "1"):
         await caller.send(answer)
@@ -298,7 +261,7 @@ async def test_a_flood_and_a_draft_to_resume_are_the_full_paths(
     # Cut off in the middle of a report: the next dial offers to resume it.
     offer = await caller.dial()
     assert full.calls == 1
-    assert (await _row(gateway, caller.session_id)).state.get("resume_from")
+    assert (await session_row(gateway, caller.session_id)).state.get("resume_from")
     assert offer.startswith("CON ")
     for _ in range(gateway.settings.flood_ussd_sessions_per_min):
         await UssdCaller(client, "+22376000103").dial()
@@ -311,7 +274,7 @@ async def test_a_flood_and_a_draft_to_resume_are_the_full_paths(
 async def test_a_first_hop_another_process_answered_meanwhile_is_answered_once(
     caller: UssdCaller, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store_class = type(_hop_connection(gateway))
+    store_class = hop_class(gateway)
     facts = store_class.first_facts
     answered: list[str] = []
 
@@ -328,19 +291,19 @@ async def test_a_first_hop_another_process_answered_meanwhile_is_answered_once(
 
     monkeypatch.setattr(store_class, "first_facts", racing)
     caller.session_id = "ATUid_raced"
-    await _warm(gateway)
+    await warm(gateway)
     assert await caller._post("") == "CON " + answered[0]
     async with gateway.sessionmaker() as db:
         assert (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one() == 1
-    assert (await _row(gateway, caller.session_id)).hops == 1
+    assert (await session_row(gateway, caller.session_id)).hops == 1
 
 
 async def test_a_contact_made_meanwhile_is_the_callers_and_not_made_twice(
     caller: UssdCaller, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _warm(gateway)
+    await warm(gateway)
     await caller.dial()
-    save = type(_hop_connection(gateway)).save_with_contact
+    save = hop_class(gateway).save_with_contact
     made: list[int] = []
 
     async def racing(self: Any, *args: Any) -> Any:
@@ -350,11 +313,11 @@ async def test_a_contact_made_meanwhile_is_the_callers_and_not_made_twice(
                 made.append((await get_or_create_contact(db, gateway.vault, caller.phone)).id)
         return await save(self, *args)
 
-    monkeypatch.setattr(type(_hop_connection(gateway)), "save_with_contact", racing)
+    monkeypatch.setattr(hop_class(gateway), "save_with_contact", racing)
     assert (await caller.send("2")).startswith("CON ")  # Bambara
     async with gateway.sessionmaker() as db:
         contact = (await db.execute(select(Contact))).scalar_one()
-    row = await _row(gateway, caller.session_id)
+    row = await session_row(gateway, caller.session_id)
     assert (contact.id, contact.language) == (made[0], "bm")
     assert (row.contact_id, row.language) == (contact.id, "bm")
     assert "new" not in row.state["caller"]  # not made by this dial: an anonymous report keeps it
@@ -362,7 +325,7 @@ async def test_a_contact_made_meanwhile_is_the_callers_and_not_made_twice(
 
 async def test_the_store_writes_nothing_when_its_guard_fails(gateway: Gateway, caller: UssdCaller) -> None:
     await caller.dial()
-    row = await _row(gateway, caller.session_id)
+    row = await session_row(gateway, caller.session_id)
     write = MenuHopWrite(2, "9", "x:y", "fr", "…", False, "{}", None)
     async with gateway.session_store.connect() as connection:
         again = NewSessionRow(caller.session_id, "africastalking", "", "", "h", "k", write)
@@ -378,16 +341,5 @@ async def test_the_store_writes_nothing_when_its_guard_fails(gateway: Gateway, c
     async with gateway.sessionmaker() as db:
         assert (await db.execute(select(func.count()).select_from(FloodMark))).scalar_one() == 1
         assert (await db.execute(select(func.count()).select_from(Contact))).scalar_one() == 0
-    after = await _row(gateway, caller.session_id)
+    after = await session_row(gateway, caller.session_id)
     assert (after.hops, after.last_text, after.state) == (row.hops, row.last_text, row.state)
-
-
-def _hop_connection(gateway: Gateway) -> Any:
-    """The driver-level class the store hands out (SQLite's or PostgreSQL's)."""
-    from gateway.ussd import store
-
-    return (
-        store._SqliteHop.__new__(store._SqliteHop)
-        if gateway.settings.is_sqlite
-        else store._PostgresHop.__new__(store._PostgresHop)
-    )
