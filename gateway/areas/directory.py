@@ -30,6 +30,9 @@ class Place:
 class AreaDirectory:
     places: dict[int, Place] = field(default_factory=dict)
     children: dict[int | None, list[Place]] = field(default_factory=dict)
+    # What other packages derive from this tree, which never changes once built (a reload builds
+    # a new one): the USSD place menus, made once instead of at every hop (ussd/runtime.py).
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, places: list[Place]) -> AreaDirectory:

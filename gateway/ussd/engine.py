@@ -98,6 +98,7 @@ class Engine:
         self.catalogs = catalogs
         self.limit = screen_limit
         self.default_language = default_language
+        self._statics: dict[int, Choice] = {}
 
     # -- hops -------------------------------------------------------------------------------
 
@@ -308,11 +309,20 @@ class Engine:
         data = self._data(state, flow)
         values = {**runtime.values(), **data}
         choices = [
-            _static(option) for option in screen.options if option.when is None or _holds(option.when, values)
+            self._static(option)
+            for option in screen.options
+            if option.when is None or _holds(option.when, values)
         ]
         for source in screen.options_from:
             choices.extend(await runtime.choices(source, data))
         return choices[:98]
+
+    def _static(self, option: Option) -> Choice:
+        # Made once per option of the loaded flows (which never change), not at every hop.
+        made = self._statics.get(id(option))
+        if made is None:
+            made = self._statics[id(option)] = _static(option)
+        return made
 
     def _values(self, state: dict[str, Any], flow: str, tr: Translator) -> _Values:
         return _Values(self._data(state, flow), self._show(state, flow), tr)

@@ -74,7 +74,19 @@ class Caller:
 def area_choices(
     directory: AreaDirectory, source: OptionSource, data: dict[str, Any], home_area: int | None
 ) -> list[Choice]:
-    """The options of the `areas.*` sources, from the area tree in memory (no query)."""
+    """The options of the `areas.*` sources, from the area tree in memory (no query), made once
+    per tree and kept with it: the caller must not change the list."""
+    parent = home_area if source.source == "areas.usual" else data.get(source.parent or "")
+    memo_key = ("ussd.area_choices", source.source, source.store, source.next, source.action, parent)
+    made = directory.memo.get(memo_key)
+    if made is None:
+        made = directory.memo[memo_key] = _area_choices(directory, source, data, home_area)
+    return made  # type: ignore[return-value]
+
+
+def _area_choices(
+    directory: AreaDirectory, source: OptionSource, data: dict[str, Any], home_area: int | None
+) -> list[Choice]:
     key, target = source.store, source.next
     if source.source == "areas.usual":
         place = directory.get(home_area)
