@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         app.state.gateway = gateway
     app.include_router(health.router)
     app.include_router(at_ussd.hop_router)
+    app.router.routes.insert(0, at_ussd.hop_route)  # answers before the route declared above
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
     app.include_router(api_committees.router)

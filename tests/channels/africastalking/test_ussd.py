@@ -154,3 +154,13 @@ async def test_session_end_event_is_recorded_for_drop_off_counts(
     assert [(r.language, r.screen, r.end_status, r.sessions) for r in rows] == [
         ("dyu", "report:topic", "Incomplete", 1)
     ]
+
+
+def test_the_hop_is_served_by_its_lean_route_and_still_documented(gateway: Gateway) -> None:
+    from gateway.app import create_app
+    from gateway.channels.africastalking.ussd import hop_route
+
+    app = create_app(gateway.settings, gateway)
+    assert app.router.routes[0] is hop_route  # matched before any FastAPI route
+    hop = app.openapi()["paths"]["/callbacks/africastalking/ussd"]["post"]
+    assert "text/plain" in hop["responses"]["200"]["content"]
