@@ -77,7 +77,7 @@ class MenuRuntime:
         if action == "set_language" and self.language is None and code in LANGUAGES:
             self.caller["language"] = self.language = code
             return ActionResult(language=code)
-        if action == "submit_report" and self.report is not None and self.report.reference is None:
+        if action == "submit_report" and self.report is not None and self.report.new is None:
             try:
                 return await self.report.act(data)
             except NotHere:
@@ -148,16 +148,13 @@ class LeanHops:
         caller = state.get("caller")
         if not isinstance(caller, dict):
             caller = state["caller"] = {}
-        report = ReportHop(self.ussd, connection, directory, row, caller, request.phone)
+        report = ReportHop(self.ussd, directory, row, caller, request.phone)
         runtime = MenuRuntime(directory, caller, report)
         try:
             reply = await self.engine.handle(state, next_input(row.last_text, request.text), runtime)
-        except BaseException as exc:
-            await report.abandon()
-            if isinstance(exc, NeedsFullPath):
-                return None
-            raise
-        if report.reference is not None:
+        except NeedsFullPath:
+            return None
+        if report.new is not None:
             return await self._sent(connection, directory, request, context, report, reply, state, remembered)
         if reply.end:
             return None  # ending a session clears and coarsens its row: the full path's job
@@ -196,14 +193,15 @@ class LeanHops:
         state: dict[str, Any],
         remembered: tuple[int, MenuHopWrite] | None,
     ) -> Reply | None:
-        """The hop that sent a report: its writes committed, or (the row moved on) none of them."""
+        """The hop that sends a report: all its writes, or (anything in the way) none of them."""
         if not reply.end:
-            await report.abandon()  # no flow goes on after sending: leave it to the full path
-            return None
-        if not await report.finish(request.text, reply, state):
-            if remembered is not None:
+            return None  # no flow goes on after sending: leave it to the full path
+        sent = await connection.send_report(report.write(request.text, reply, state))
+        if sent != "sent":
+            if sent == "lost" and remembered is not None:
+                # Written elsewhere since this process last did: do it again from the row.
                 return await self._hop(connection, directory, request, context)
-            return None
+            return None  # a taken reference, members to alert, a row moved on: the full path's
         self.forget(request.session_id)  # ended: no next hop to spare a read
         context.language, context.screen = state.get("lang"), reply.screen
         return reply

@@ -1,13 +1,15 @@
 """Sending a report on the lean path: the report, its receipt, the caller's usual commune and the
-session's end, in one transaction on the driver (store.py, HopTransaction).
+session's end, written together by the store (store.py, ReportWrite: one statement on
+PostgreSQL, one transaction on SQLite).
 
 Only the common case is done here: a report that keeps the reporter's number, from a caller
 whose contact the session knows, without a subscription, and, when urgent, for a place no
 committee member takes alerts for. The rest goes the full way, where each step is written once:
 an anonymous report (forgetting a contact made during the dial, the sessions it resumed, the
-masked reference), a subscription, an urgent alert to members. The rows are the full path's
-own, column by column: reports.service.report_values, Outbox.message_values,
-UssdService.receipt_text, privacy.end_session's rules (EndHopWrite).
+masked reference), a subscription, an urgent alert to members, and a reference already taken
+(create_report tries the next). The rows are the full path's own, column by column:
+reports.service.report_values, Outbox.message_values, UssdService.receipt_text, and
+privacy.end_session's rules (EndHopWrite).
 """
 
 from __future__ import annotations
@@ -17,17 +19,11 @@ from typing import Any
 from gateway.areas.coverage import area_and_ancestors
 from gateway.areas.directory import AreaDirectory
 from gateway.db.base import floor_hour, utcday, utcnow
-from gateway.reports.service import (
-    NO_FREE_REFERENCE,
-    InvalidReport,
-    NewReport,
-    candidate_references,
-    report_values,
-)
+from gateway.reports.service import InvalidReport, NewReport, candidate_references, report_values
 from gateway.ussd.engine import ActionResult, Reply
 from gateway.ussd.render import Label
 from gateway.ussd.service import UssdService
-from gateway.ussd.store import EndHopWrite, HopTransaction, StoredSession
+from gateway.ussd.store import EndHopWrite, ReportWrite, StoredSession
 
 _NEEDED = ("topic", "area", "urgency", "description", "anonymous")
 
@@ -40,25 +36,24 @@ class ReportHop:
     def __init__(
         self,
         ussd: UssdService,
-        transaction: HopTransaction,
         directory: AreaDirectory,
         row: StoredSession,
         caller: dict[str, Any],
         phone: str,
     ) -> None:
         self.ussd = ussd
-        self.transaction = transaction
         self.directory = directory
         self.row = row
         self.caller = caller
         self.phone = phone
-        self.reference: str | None = None  # set once the report is written
-        self._area = self._contact = 0
+        self.new: NewReport | None = None  # the report this hop sends, once the flow asks
+        self.reference = ""
         self._receipt = False
-        self._open = False
+        self._area = self._contact = 0
 
     async def act(self, data: dict[str, Any]) -> ActionResult:
-        """As DatabaseRuntime._submit: the report written (in this hop's transaction, opened now)."""
+        """As DatabaseRuntime._submit, short of writing: the report and its reference, for the
+        screen that shows it; LeanHops writes it all once the screen is made."""
         contact_id = self.caller.get("id")
         area = self.directory.get(data.get("area"))
         if (
@@ -83,66 +78,49 @@ class ReportHop:
             new.validate()
         except InvalidReport:
             raise NotHere from None  # the full path says what is wrong
-        if new.urgency == "urgent" and await self.transaction.alert_members(
-            area_and_ancestors(self.directory, area.id)
-        ):
-            raise NotHere  # the members' alerts: CommitteeNotifier.report_created
-        await self.transaction.begin()
-        self._open = True
-        now = utcnow()
-        for reference in candidate_references():
-            if await self.transaction.insert_report(report_values(new, reference, now)) is not None:
-                break
-        else:
-            raise RuntimeError(NO_FREE_REFERENCE)
-        self.reference, self._area, self._contact = reference, area.id, contact_id
+        self.new, self.reference = new, next(candidate_references())
+        self._area, self._contact = area.id, contact_id
         self._receipt = bool(data.get("receipt", True))
-        return ActionResult(data={"reference": reference}, show={"reference": Label(text=reference)})
-
-    async def finish(self, text: str, reply: Reply, state: dict[str, Any]) -> bool:
-        """The rest of the hop's writes, then the commit; False (all rolled back) when the row or
-        the contact moved on meanwhile."""
-        assert self.reference is not None
-        contact_id = self._contact
-        language = str(state.get("lang") or "fr")
-        ended = EndHopWrite(
-            hops=self.row.hops + 1,
-            last_text=self.ussd.pseudonyms.input_path(text),
-            last_screen=reply.screen,
-            language=language if isinstance(state.get("lang"), str) else self.row.language,
-            last_response=reply.text,
-            outcome=str(state.get("outcome") or "ended"),
-            hour=floor_hour(utcnow()),
+        return ActionResult(
+            data={"reference": self.reference}, show={"reference": Label(text=self.reference)}
         )
-        try:
-            if not await self.transaction.set_home_area(contact_id, self._area, utcday()):
-                return await self._undo()
-            if self._receipt:
-                # USSD screens vanish; the reference also arrives by SMS (UssdService._receipt).
-                message = self.ussd.outbox.message_values(
-                    phone=self.phone,
-                    text=self.ussd.receipt_text(language, self.reference),
-                    language=language,
-                    kind="receipt",
-                    contact_id=contact_id,
-                    now=utcnow(),
-                )
-                await self.transaction.insert_message(message)
-            if not await self.transaction.end(self.row.id, self.row.hops, ended):
-                return await self._undo()
-            await self.transaction.commit()
-        except BaseException:
-            await self._undo()
-            raise
-        self._open = False
-        return True
 
-    async def abandon(self) -> None:
-        """Nothing of this hop is kept (the full path does it again, or it failed)."""
-        if self._open:
-            await self._undo()
-
-    async def _undo(self) -> bool:
-        self._open = False
-        await self.transaction.rollback()
-        return False
+    def write(self, text: str, reply: Reply, state: dict[str, Any]) -> ReportWrite:
+        """What the store writes for the report made by `act`, the session ending on `reply`."""
+        new = self.new
+        assert new is not None, "act() made no report"
+        chosen = state.get("lang")
+        language = str(chosen or "fr")
+        now = utcnow()
+        receipt = None
+        if self._receipt:
+            # USSD screens vanish; the reference also arrives by SMS (UssdService._receipt).
+            receipt = self.ussd.outbox.message_values(
+                phone=self.phone,
+                text=self.ussd.receipt_text(language, self.reference),
+                language=language,
+                kind="receipt",
+                contact_id=self._contact,
+                now=now,
+            )
+        return ReportWrite(
+            session_id=self.row.id,
+            read_hops=self.row.hops,
+            report=report_values(new, self.reference, now),
+            receipt=receipt,
+            contact_id=self._contact,
+            area_id=self._area,
+            day=utcday(),
+            alert_areas=tuple(area_and_ancestors(self.directory, new.area_id))
+            if new.urgency == "urgent"
+            else (),
+            end=EndHopWrite(
+                hops=self.row.hops + 1,
+                last_text=self.ussd.pseudonyms.input_path(text),
+                last_screen=reply.screen,
+                language=chosen if isinstance(chosen, str) else self.row.language,
+                last_response=reply.text,
+                outcome=str(state.get("outcome") or "ended"),
+                hour=floor_hour(now),
+            ),
+        )

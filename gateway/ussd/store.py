@@ -26,11 +26,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, Literal, Protocol
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.outbox.models import OutboundMessage
+from gateway.reports.models import Report
 
 _COLUMNS = "id, hops, ended_at IS NOT NULL, last_text, last_response, last_screen, language, state"
 
@@ -131,37 +136,28 @@ class StoreBusy(Exception):
     """The database would make the hop wait (SQLite's write lock): the full path takes it."""
 
 
-class HopTransaction(Protocol):
-    """The writes of a hop that sends a report: one transaction, opened by `begin` (SQLite: the
-    write lock, StoreBusy when another connection holds it) and ended by `commit` or `rollback`."""
+@dataclass(frozen=True)
+class ReportWrite:
+    """Everything the hop that sends a report writes, in one transaction: the report, its receipt
+    (if asked for), the caller's usual commune, the session's end."""
 
-    async def begin(self) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
-
-    async def alert_members(self, area_ids: list[int]) -> bool:
-        """Whether a committee member takes urgent alerts for any of these areas
-        (committees/notify.py, CommitteeNotifier.members_for)."""
-        ...
-
-    async def insert_report(self, values: dict[str, Any]) -> int | None:
-        """The report's id; None when its reference is taken."""
-        ...
-
-    async def insert_message(self, values: dict[str, Any]) -> None: ...
-
-    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
-        """False when the contact is gone (an idle one purged meanwhile)."""
-        ...
-
-    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
-        """False when the row is no longer at `read_hops` or has ended meanwhile."""
-        ...
+    session_id: int
+    read_hops: int
+    report: dict[str, Any]  # reports.service.report_values
+    receipt: dict[str, Any] | None  # Outbox.message_values
+    contact_id: int
+    area_id: int
+    day: datetime  # contacts keep days, not moments
+    alert_areas: tuple[int, ...]  # an urgent report's place and those above it; () otherwise
+    end: EndHopWrite
 
 
-class HopConnection(HopTransaction, Protocol):
+# sent; the reference was taken; the row (or the contact) moved on meanwhile; a committee member
+# takes urgent alerts for the place (CommitteeNotifier's to send). Only "sent" wrote anything.
+Sent = Literal["sent", "taken", "lost", "alerts"]
+
+
+class HopConnection(Protocol):
     async def load(self, keys: tuple[str, ...]) -> StoredSession | None: ...
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
@@ -169,6 +165,8 @@ class HopConnection(HopTransaction, Protocol):
         ...
 
     async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts: ...
+
+    async def send_report(self, write: ReportWrite) -> Sent: ...
 
     async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
         """The new row's id, its flood mark written with it; None (and nothing written) when the
@@ -445,7 +443,7 @@ class _SqliteHop:
             raise
         return write
 
-    # -- the report hop (HopTransaction) ------------------------------------------------------
+    # -- the report hop --------------------------------------------------------------------
 
     END = (
         "UPDATE ussd_sessions SET hops=?, last_text=?, last_screen=?, language=COALESCE(?, language), "
@@ -454,55 +452,67 @@ class _SqliteHop:
         "WHERE id=? AND hops=? AND ended_at IS NULL"
     )
 
-    async def begin(self) -> None:
+    async def send_report(self, write: ReportWrite) -> Sent:
+        # Statements on the loop's thread cost microseconds: one after the other, under the lock.
+        run = self._connection.execute
         await self._begin()
+        try:
+            outcome = self._send_report(run, write)
+        except BaseException as exc:
+            run("ROLLBACK")
+            # A contact deleted meanwhile (an idle one purged): the full path's to sort out.
+            if isinstance(exc, sqlite3.IntegrityError):
+                return "lost"
+            raise
+        run("COMMIT" if outcome == "sent" else "ROLLBACK")
+        return outcome
 
-    async def commit(self) -> None:
-        self._connection.execute("COMMIT")
-
-    async def rollback(self) -> None:
-        if self._connection.in_transaction:
-            self._connection.execute("ROLLBACK")
-
-    async def alert_members(self, area_ids: list[int]) -> bool:
-        found = self._connection.execute(
-            "SELECT 1 FROM committee_members m JOIN committee_areas a ON a.committee_id = m.committee_id "
-            f"WHERE a.area_id IN ({_marks(len(area_ids))}) AND m.receives_alerts = 1 LIMIT 1",
-            area_ids,
-        ).fetchone()
-        return found is not None
-
-    async def insert_report(self, values: dict[str, Any]) -> int | None:
-        query = _insert("reports", values, _marks(len(values)), " ON CONFLICT (reference) DO NOTHING")
-        cursor = self._connection.execute(query, [_sqlite_value(v) for v in values.values()])
-        return cursor.lastrowid if cursor.rowcount == 1 else None
-
-    async def insert_message(self, values: dict[str, Any]) -> None:
-        query = _insert("outbound_messages", values, _marks(len(values)))
-        self._connection.execute(query, [_sqlite_value(v) for v in values.values()])
-
-    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
-        cursor = self._connection.execute(
+    def _send_report(self, run: Callable[..., sqlite3.Cursor], write: ReportWrite) -> Sent:
+        if (
+            write.alert_areas
+            and run(
+                "SELECT 1 FROM committee_members m JOIN committee_areas a ON a.committee_id = m.committee_id "
+                f"WHERE a.area_id IN ({_marks(len(write.alert_areas))}) AND m.receives_alerts = 1 LIMIT 1",
+                write.alert_areas,
+            ).fetchone()
+        ):
+            return "alerts"
+        report = write.report
+        made = run(
+            _insert("reports", report, _marks(len(report)), " ON CONFLICT (reference) DO NOTHING"),
+            [_sqlite_value(v) for v in report.values()],
+        )
+        if made.rowcount != 1:
+            return "taken"
+        end, hour = write.end, _sqlite_time(write.end.hour)
+        ended = run(
+            self.END,
+            (
+                end.hops,
+                end.last_text,
+                end.last_screen,
+                end.language,
+                end.last_response,
+                end.outcome,
+                hour,
+                hour,
+                write.session_id,
+                write.read_hops,
+            ),
+        )
+        home = run(
             "UPDATE contacts SET home_area_id = ?, updated_at = ? WHERE id = ?",
-            (area_id, _sqlite_time(day), contact_id),
+            (write.area_id, _sqlite_time(write.day), write.contact_id),
         )
-        return cursor.rowcount == 1
-
-    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
-        hour = _sqlite_time(write.hour)
-        values = (
-            write.hops,
-            write.last_text,
-            write.last_screen,
-            write.language,
-            write.last_response,
-            write.outcome,
-            hour,
-            hour,
-            session_id,
-            read_hops,
-        )
-        return self._connection.execute(self.END, values).rowcount == 1
+        if ended.rowcount != 1 or home.rowcount != 1:
+            return "lost"
+        if write.receipt is not None:
+            receipt = write.receipt
+            run(
+                _insert("outbound_messages", receipt, _marks(len(receipt))),
+                [_sqlite_value(v) for v in receipt.values()],
+            )
+        return "sent"
 
 
 class SqliteSessionStore:
@@ -558,7 +568,6 @@ class _PostgresHop:
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
-        self._transaction: Any = None
 
     async def load(self, keys: tuple[str, ...]) -> StoredSession | None:
         found = await self._connection.fetchrow(self.LOAD, list(keys))
@@ -666,73 +675,91 @@ class _PostgresHop:
             return None
         return write
 
-    # -- the report hop (HopTransaction) ------------------------------------------------------
+    # -- the report hop --------------------------------------------------------------------
 
-    END = (
-        "UPDATE ussd_sessions SET hops=$1, last_text=$2, last_screen=$3, language=COALESCE($4, language), "
-        "last_response=$5, outcome=$6, ended_at=$7, updated_at=$7, in_report=false, state='{}'::json, "
-        "started_at=date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
-        "WHERE id=$8 AND hops=$9 AND ended_at IS NULL"
-    )
-
-    async def begin(self) -> None:
-        self._transaction = self._connection.transaction()
-        await self._transaction.start()
-
-    async def commit(self) -> None:
-        await self._transaction.commit()
-        self._transaction = None
-
-    async def rollback(self) -> None:
-        if self._transaction is not None:
-            await self._transaction.rollback()
-            self._transaction = None
-
-    async def alert_members(self, area_ids: list[int]) -> bool:
-        return bool(
-            await self._connection.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM committee_members m JOIN committee_areas a "
-                "ON a.committee_id = m.committee_id WHERE a.area_id = ANY($1::int[]) AND m.receives_alerts)",
-                area_ids,
-            )
-        )
-
-    async def insert_report(self, values: dict[str, Any]) -> int | None:
-        query = _insert(
-            "reports", values, _numbered(len(values)), " ON CONFLICT (reference) DO NOTHING RETURNING id"
-        )
-        made = await self._connection.fetchval(query, *values.values())
-        return None if made is None else int(made)
-
-    async def insert_message(self, values: dict[str, Any]) -> None:
-        await self._connection.execute(
-            _insert("outbound_messages", values, _numbered(len(values))), *values.values()
-        )
-
-    async def set_home_area(self, contact_id: int, area_id: int, day: datetime) -> bool:
-        status = await self._connection.execute(
-            "UPDATE contacts SET home_area_id = $1, updated_at = $2 WHERE id = $3", area_id, day, contact_id
-        )
-        return bool(status == "UPDATE 1")
-
-    async def end(self, session_id: int, read_hops: int, write: EndHopWrite) -> bool:
-        status = await self._connection.execute(
-            self.END,
-            write.hops,
-            write.last_text,
-            write.last_screen,
-            write.language,
-            write.last_response,
-            write.outcome,
-            write.hour,
-            session_id,
-            read_hops,
-        )
-        return bool(status == "UPDATE 1")
+    async def send_report(self, write: ReportWrite) -> Sent:
+        statement, values = _report_statement(write)
+        try:
+            found = await self._connection.fetchrow(statement, *values)
+        except asyncpg.IntegrityConstraintViolationError:
+            return "lost"  # a contact deleted meanwhile (an idle one purged): the full path's
+        alerts, locked, made = tuple(found)
+        if alerts:
+            return "alerts"
+        if not locked:
+            return "lost"
+        return "sent" if made else "taken"
 
 
 def _numbered(count: int) -> str:
     return ", ".join(f"${n}" for n in range(1, count + 1))
+
+
+_PG = postgresql.dialect()
+_TABLES = {"reports": Report.__table__, "outbound_messages": OutboundMessage.__table__}
+
+
+def _typed(table: str, columns: Any, first: int) -> str:
+    """Parameters cast to their columns' types: in INSERT … SELECT nothing else gives them one."""
+    types = _TABLES[table].columns
+    return ", ".join(f"${first + n}::{types[c].type.compile(dialect=_PG)}" for n, c in enumerate(columns))
+
+
+@lru_cache(maxsize=8)
+def _report_sql(report_columns: tuple[str, ...], receipt_columns: tuple[str, ...] | None) -> str:
+    # One statement, so one round trip and its own transaction: the session row locked if it is
+    # still where the hop read it and no member takes alerts for the place; then the report, and
+    # only if it was made (its reference free), the session's end, the usual commune and the
+    # receipt. Each step hangs on the one before, so either all happen or none.
+    first = 14
+    after_report = first + len(report_columns)
+    sql = (
+        "WITH alerts AS (SELECT EXISTS (SELECT 1 FROM committee_members m JOIN committee_areas a "
+        "ON a.committee_id = m.committee_id WHERE a.area_id = ANY($1::int[]) AND m.receives_alerts) AS found), "
+        "locked AS (SELECT id FROM ussd_sessions WHERE id = $2 AND hops = $3 AND ended_at IS NULL "
+        "AND NOT (SELECT found FROM alerts) FOR UPDATE), "
+        f"made AS (INSERT INTO reports ({', '.join(report_columns)}) "
+        f"SELECT {_typed('reports', report_columns, first)} "
+        "FROM locked ON CONFLICT (reference) DO NOTHING RETURNING id), "
+        "ended AS (UPDATE ussd_sessions SET hops=$4, last_text=$5, last_screen=$6, "
+        "language=COALESCE($7, language), last_response=$8, outcome=$9, ended_at=$10, updated_at=$10, "
+        "in_report=false, state='{}'::json, "
+        "started_at=date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+        "WHERE id = $2 AND EXISTS (SELECT 1 FROM made) RETURNING id), "
+        "home AS (UPDATE contacts SET home_area_id = $11, updated_at = $12 WHERE id = $13 "
+        "AND EXISTS (SELECT 1 FROM ended) RETURNING id)"
+    )
+    if receipt_columns is not None:
+        sql += (
+            f", receipt AS (INSERT INTO outbound_messages ({', '.join(receipt_columns)}) "
+            f"SELECT {_typed('outbound_messages', receipt_columns, after_report)} FROM ended)"
+        )
+    return (
+        sql + " SELECT (SELECT found FROM alerts), EXISTS (SELECT 1 FROM locked), EXISTS (SELECT 1 FROM home)"
+    )
+
+
+def _report_statement(write: ReportWrite) -> tuple[str, list[Any]]:
+    end, receipt = write.end, write.receipt
+    values: list[Any] = [
+        list(write.alert_areas),
+        write.session_id,
+        write.read_hops,
+        end.hops,
+        end.last_text,
+        end.last_screen,
+        end.language,
+        end.last_response,
+        end.outcome,
+        end.hour,
+        write.area_id,
+        write.day,
+        write.contact_id,
+        *write.report.values(),
+        *(receipt.values() if receipt is not None else ()),
+    ]
+    sql = _report_sql(tuple(write.report), tuple(receipt) if receipt is not None else None)
+    return sql, values
 
 
 class PostgresSessionStore:

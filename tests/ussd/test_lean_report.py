@@ -9,12 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from gateway.committees.service import NewMember
 from gateway.contacts.models import Contact
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
+from gateway.ussd import lean_report
+from gateway.ussd.models import UssdSession
 from gateway.wiring import Gateway
 from tests.helpers import MakeCommittee, UssdCaller, empty_tables
 from tests.ussd.lean_support import FullPath, LeanOff, hop_class, session_row, warm
@@ -123,43 +125,74 @@ async def test_anonymous_reports_subscriptions_and_alerts_are_the_full_paths(
     assert statuses == ["new", "new", "forwarded"]
 
 
-async def test_a_lost_guard_undoes_the_report_and_it_is_sent_once(
+async def test_a_row_moved_on_meanwhile_leaves_nothing_and_the_report_is_sent_once(
     client: httpx.AsyncClient, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await warm(gateway)
-    end = hop_class(gateway).end
-    lost: list[bool] = []
+    send = hop_class(gateway).send_report
+    outcomes: list[str] = []
 
-    async def moved_on(self: Any, *args: Any) -> bool:
-        if not lost:
-            lost.append(True)
-            return False  # as if another process had answered the hop meanwhile
-        return bool(await end(self, *args))
+    async def moved_on(self: Any, write: Any) -> str:
+        if not outcomes:
+            # Another process answers the hop between this one's read and its write: the guard
+            # fails, and nothing of the report may be left behind.
+            async with gateway.sessionmaker() as db, db.begin():
+                await db.execute(
+                    update(UssdSession)
+                    .where(UssdSession.id == write.session_id)
+                    .values(hops=write.read_hops + 1)
+                )
+            outcomes.append(await send(self, write))
+            async with gateway.sessionmaker() as db, db.begin():
+                await db.execute(
+                    update(UssdSession).where(UssdSession.id == write.session_id).values(hops=write.read_hops)
+                )
+            return outcomes[-1]
+        return str(await send(self, write))
 
-    monkeypatch.setattr(hop_class(gateway), "end", moved_on)
+    monkeypatch.setattr(hop_class(gateway), "send_report", moved_on)
+    full = FullPath(gateway, monkeypatch)
     done = await report(UssdCaller(client, "+22376000205"))
-    assert lost == [True]
+    assert outcomes == ["lost"]
     assert done.startswith("END ")
+    assert full.calls == 0  # read again from the row, and sent the lean way after all
     async with gateway.sessionmaker() as db:
         reports = (await db.execute(select(func.count()).select_from(Report))).scalar_one()
         messages = (await db.execute(select(func.count()).select_from(OutboundMessage))).scalar_one()
     assert (reports, messages) == (1, 1)
 
 
+async def test_a_reference_already_taken_is_the_full_paths_to_replace(
+    client: httpx.AsyncClient, gateway: Gateway, monkeypatch: pytest.MonkeyPatch, make_report: Any
+) -> None:
+    await warm(gateway)
+    taken = (await make_report("Zégoua")).reference
+    monkeypatch.setattr(lean_report, "candidate_references", lambda: iter([taken]))
+    full = FullPath(gateway, monkeypatch)
+    done = await report(UssdCaller(client, "+22376000207"))
+    assert full.calls == 1
+    assert taken not in done
+    async with gateway.sessionmaker() as db:
+        references = set((await db.execute(select(Report.reference))).scalars())
+    assert len(references) == 2
+    assert taken in references
+
+
 async def test_a_failure_half_way_keeps_nothing_of_the_hop(
     client: httpx.AsyncClient, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await warm(gateway)
-
-    async def broken(self: Any, values: dict[str, Any]) -> None:
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(hop_class(gateway), "insert_message", broken)
     caller = UssdCaller(client, "+22376000206")
     await caller.dial()
     for answer in (*TO_URGENCY, SERIOUS, "Vol de bétail", *NAMED_NO_NOTICES):
         await caller.send(answer)
     before = await session_row(gateway, caller.session_id)
+    values = gateway.outbox.message_values
+
+    def broken(**kwargs: Any) -> dict[str, Any]:
+        return values(**kwargs) | {"body": None}  # the receipt cannot be stored: after the report
+
+    monkeypatch.setattr(gateway.outbox, "message_values", broken)
     apology = await caller.send(SEND)
     assert apology.startswith("END ")
     async with gateway.sessionmaker() as db:
