@@ -61,8 +61,11 @@ from benchmarks.load.stats import Stats, Summary, summarise  # noqa: E402
 
 WARMUP_SESSIONS = 10
 WARMUP_BARE_REQUESTS = 200
-TARGET_RATIO = 0.5
-TARGET_P99_MS = 100.0
+# Issue 15's targets: at 50 callers firing hops back to back, a third of the bare endpoint's
+# throughput and p99 within 60 ms; with callers who pause between hops as people do, p99 within 15 ms.
+TARGET_RATIO = 0.35
+TARGET_P99_MS = 60.0
+TARGET_P99_THINKING_MS = 15.0
 TARGET_CONCURRENCY = 50
 
 
@@ -88,7 +91,8 @@ def print_report(
 ) -> dict[str, Any]:
     ratio = gateway.per_s / bare.per_s if bare.per_s else 0.0
     ratio_met = ratio >= TARGET_RATIO
-    p99_met = gateway.p99_ms <= TARGET_P99_MS
+    p99_target = TARGET_P99_THINKING_MS if args.think_ms else TARGET_P99_MS
+    p99_met = gateway.p99_ms <= p99_target
     print()
     print(
         f"machine: {machine['cpu_count']} CPUs, Python {machine['python']} ({machine['implementation']}), "
@@ -123,14 +127,17 @@ def print_report(
         if args.concurrency == TARGET_CONCURRENCY
         else f" (targets are set at concurrency {TARGET_CONCURRENCY})"
     )
-    print(f"target ratio >= {TARGET_RATIO}: {'met' if ratio_met else 'NOT MET'}{at}")
-    print(f"target gateway p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p99_met else 'NOT MET'}{at}")
+    if args.think_ms:
+        print("target ratio: for callers firing back to back only (--think-ms 0)")
+    else:
+        print(f"target ratio >= {TARGET_RATIO}: {'met' if ratio_met else 'NOT MET'}{at}")
+    print(f"target gateway p99 <= {p99_target:.0f} ms: {'met' if p99_met else 'NOT MET'}{at}")
     return {
         "ratio": ratio,
         "targets": {
             "ratio_min": TARGET_RATIO,
             "ratio_met": ratio_met,
-            "p99_max_ms": TARGET_P99_MS,
+            "p99_max_ms": p99_target,
             "p99_met": p99_met,
             "concurrency": TARGET_CONCURRENCY,
         },
@@ -169,6 +176,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="mean pause of a caller between hops (0: no pause, a throughput test; e.g. 2000 for people)",
+    )
+    parser.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="SQLite: the gateway does not send its outbox meanwhile (GATEWAY_DISPATCH_IN_PROCESS=false), "
+        "to measure the hops alone; on PostgreSQL nothing sends it anyway (no `gateway worker` runs)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -212,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "GATEWAY_LOG_LEVEL": "WARNING",
             }
             | ({"GATEWAY_CALLBACK_TOKEN": callback_token} if callback_token else {})
+            | ({"GATEWAY_DISPATCH_IN_PROCESS": "false"} if args.no_dispatch else {})
         )
 
         def serve(port: int) -> list[str]:
@@ -262,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sessions": args.sessions,
                 "hops_per_session": HOPS_PER_SESSION,
                 "think_ms": args.think_ms,
+                "dispatch_in_process": database_kind == "sqlite" and not args.no_dispatch,
                 "concurrency": args.concurrency,
                 "client": args.client,
                 "gateway": asdict(gateway) | {"sessions_completed": gateway_stats.sessions_done},

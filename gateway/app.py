@@ -26,6 +26,7 @@ from gateway.channels.providers import build_provider
 from gateway.config import Settings, get_settings
 from gateway.db.errors import database_unavailable
 from gateway.http.body_limit import BodyLimit
+from gateway.ops.side_loop import SideLoop
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,26 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         else:
             built = gateway
         app.state.gateway = built
-        stop = asyncio.Event()
-        dispatcher = None
+        background = None
         if own and built.dispatch_in_process:
-            # The embedded default: one process serves callbacks and sends the outbox.
-            dispatcher = asyncio.create_task(built.background(stop), name="dispatcher and scheduler")
+            # The embedded default: one process serves callbacks and sends the outbox, on a loop
+            # of its own (ops/side_loop.py), with services of its own built there.
+            async def work(stop: asyncio.Event) -> None:
+                side = Gateway.build(built.settings, provider=build_provider(built.settings))
+                # Hops waiting for SQLite's write lock hear when these transactions end, too.
+                built.session_store.follow(side.db_engine)
+                try:
+                    await side.background(stop)
+                finally:
+                    await side.close()
+
+            background = SideLoop("dispatcher and scheduler", work)
+            background.start()
         try:
             yield
         finally:
-            stop.set()
-            if dispatcher is not None:
-                await dispatcher
+            if background is not None:
+                await background.stop()
             if own:
                 await built.close()
 
