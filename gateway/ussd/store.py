@@ -65,6 +65,22 @@ class MenuHopWrite:
     state_json: str  # the session state, serialised once for the row (and the process's cache)
     contact_id: int | None = None  # None: the row's contact stays as it is
 
+    def saved(self, session_id: int, read_hops: int) -> tuple[Any, ...]:
+        """The parameters of the stores' SAVE statements, in their order."""
+        return (
+            self.hops,
+            self.last_text,
+            self.last_screen,
+            self.language,
+            datetime.now(UTC),
+            self.last_response,
+            self.in_report,
+            self.state_json,
+            self.contact_id,
+            session_id,
+            read_hops,
+        )
+
 
 @dataclass(frozen=True)
 class KnownContact:
@@ -101,6 +117,27 @@ class NewSessionRow:
     phone_hash: str
     flood_key: str
     write: MenuHopWrite
+
+    def inserted(self, moment: datetime) -> tuple[Any, ...]:
+        """The parameters of _INSERT_SESSION, in its order."""
+        write = self.write
+        return (
+            self.session_id,
+            self.provider,
+            self.service_code,
+            self.network_code,
+            self.phone_hash,
+            write.contact_id,
+            write.language,
+            write.state_json,
+            write.last_text,
+            write.last_response,
+            write.hops,
+            write.last_screen,
+            write.in_report,
+            moment,
+            moment,
+        )
 
 
 @dataclass(frozen=True)
@@ -227,6 +264,10 @@ def _sqlite_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(_sqlite_value(value) for value in values)
+
+
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return _sqlite_time(value)
@@ -313,23 +354,9 @@ class _SqliteHop:
         return None if found is None else _row(found)
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
-        return (await self._execute(self.SAVE, self._save_values(session_id, read_hops, write))).rowcount == 1
-
-    @staticmethod
-    def _save_values(session_id: int, read_hops: int, write: MenuHopWrite) -> tuple[Any, ...]:
         return (
-            write.hops,
-            write.last_text,
-            write.last_screen,
-            write.language,
-            _sqlite_time(datetime.now(UTC)),
-            write.last_response,
-            int(write.in_report),
-            write.state_json,
-            write.contact_id,
-            session_id,
-            read_hops,
-        )
+            await self._execute(self.SAVE, _sqlite_values(write.saved(session_id, read_hops)))
+        ).rowcount == 1
 
     async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts:
         # Four reads on the loop's thread cost less than one round trip to a server would.
@@ -364,33 +391,13 @@ class _SqliteHop:
         await self._execute("BEGIN IMMEDIATE", ())
 
     async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
-        write, now = row.write, _sqlite_time(moment)
         await self._begin()
         try:
-            cursor = self._connection.execute(
-                self.INSERT,
-                (
-                    row.session_id,
-                    row.provider,
-                    row.service_code,
-                    row.network_code,
-                    row.phone_hash,
-                    write.contact_id,
-                    write.language,
-                    write.state_json,
-                    write.last_text,
-                    write.last_response,
-                    write.hops,
-                    write.last_screen,
-                    int(write.in_report),
-                    now,
-                    now,
-                ),
-            )
+            cursor = self._connection.execute(self.INSERT, _sqlite_values(row.inserted(moment)))
             if cursor.rowcount != 1:
                 raise _Lost
             row_id = cursor.lastrowid
-            self._connection.execute(self.FLOOD_MARK, (row.flood_key, now))
+            self._connection.execute(self.FLOOD_MARK, (row.flood_key, _sqlite_time(moment)))
             self._connection.execute("COMMIT")
         except BaseException as exc:
             self._connection.execute("ROLLBACK")
@@ -433,7 +440,7 @@ class _SqliteHop:
                 if updated.rowcount != 1:
                     raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
             write = write_for(contact_id)
-            if run(self.SAVE, self._save_values(session_id, read_hops, write)).rowcount != 1:
+            if run(self.SAVE, _sqlite_values(write.saved(session_id, read_hops))).rowcount != 1:
                 raise _Lost
             run("COMMIT")
         except BaseException as exc:
@@ -574,24 +581,8 @@ class _PostgresHop:
         return None if found is None else _row(tuple(found))
 
     async def save(self, session_id: int, read_hops: int, write: MenuHopWrite) -> bool:
-        status = await self._connection.execute(self.SAVE, *self._save_values(session_id, read_hops, write))
+        status = await self._connection.execute(self.SAVE, *write.saved(session_id, read_hops))
         return bool(status == "UPDATE 1")
-
-    @staticmethod
-    def _save_values(session_id: int, read_hops: int, write: MenuHopWrite) -> tuple[Any, ...]:
-        return (
-            write.hops,
-            write.last_text,
-            write.last_screen,
-            write.language,
-            datetime.now(UTC),
-            write.last_response,
-            write.in_report,
-            write.state_json,
-            write.contact_id,
-            session_id,
-            read_hops,
-        )
 
     async def first_facts(self, query: FirstHopQuery) -> FirstHopFacts:
         found = await self._connection.fetchrow(
@@ -611,26 +602,8 @@ class _PostgresHop:
         )
 
     async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
-        write = row.write
         try:
-            made = await self._connection.fetchval(
-                self.CREATE,
-                row.session_id,
-                row.provider,
-                row.service_code,
-                row.network_code,
-                row.phone_hash,
-                write.contact_id,
-                write.language,
-                write.state_json,
-                write.last_text,
-                write.last_response,
-                write.hops,
-                write.last_screen,
-                write.in_report,
-                moment,
-                row.flood_key,
-            )
+            made = await self._connection.fetchval(self.CREATE, *row.inserted(moment)[:-1], row.flood_key)
         except asyncpg.IntegrityConstraintViolationError:
             return None  # the contact it names deleted meanwhile (an idle one purged): the full path's
         return None if made is None else int(made)
@@ -668,7 +641,7 @@ class _PostgresHop:
                     if updated != "UPDATE 1":
                         raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
                 write = write_for(contact_id)
-                status = await connection.execute(self.SAVE, *self._save_values(session_id, read_hops, write))
+                status = await connection.execute(self.SAVE, *write.saved(session_id, read_hops))
                 if status != "UPDATE 1":
                     raise _Lost
         except (_Lost, asyncpg.IntegrityConstraintViolationError):
