@@ -22,6 +22,8 @@ from gateway.api import reports as api_reports
 from gateway.api.validation import public_errors
 from gateway.channels.africastalking import sms as at_sms
 from gateway.channels.africastalking import ussd as at_ussd
+from gateway.channels.android_sms import callbacks as android_sms
+from gateway.channels.orange import callbacks as orange
 from gateway.channels.providers import build_provider
 from gateway.config import Settings, get_settings
 from gateway.db.errors import database_unavailable
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.router.routes.insert(0, at_ussd.hop_route)  # answers before the route declared above
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
+    app.include_router(android_sms.router)
+    app.include_router(orange.router)
     app.include_router(api_committees.router)
     app.include_router(api_reports.router)
     app.include_router(api_meetings.router)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,12 +37,99 @@ class Settings(BaseSettings):
     # find what was stored under them until `gateway keys rotate` has moved everything over.
     previous_secret_keys: str = ""
     callback_token: str | None = None
-    provider: Literal["log", "africastalking"] = "log"
+    # The one channel outgoing SMS take when GATEWAY_CHANNELS and GATEWAY_ROUTES are not set.
+    provider: Literal["log", "africastalking", "orange", "android_sms"] = "log"
     at_username: str = "sandbox"
     at_api_key: str | None = None
     at_sender_id: str | None = None
     at_api_url: str = "https://api.africastalking.com/version1"
     ussd_code: str = "*384*1234#"
+
+    # Channels and routing (docs/channels.md). GATEWAY_CHANNELS names the channels this gateway
+    # sends through, e.g. "africastalking,orange"; empty: GATEWAY_PROVIDER alone. GATEWAY_ROUTES says
+    # which channel each message takes, first matching rule wins, e.g.
+    # "kind=alert: orange>africastalking; +226: orange; *: last>africastalking" (`a>b`: a, or b when
+    # a refuses or is down; `last`: the channel the contact last wrote in). Empty: everything
+    # through the first channel, then the others in order.
+    channels: str = ""
+    routes: str = ""
+    # Transient failures of one message on one channel before it moves to the next of its route.
+    route_fallback_after: int = Field(default=3, ge=1, le=50)
+    # Failed requests in a row before a channel is taken as down, and how long it is left alone.
+    channel_down_after: int = Field(default=5, ge=1, le=1000)
+    channel_down_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Where each channel's rate limit is kept: "database" shares it between every worker (PostgreSQL);
+    # "local" is per process; "auto": database with PostgreSQL, local with SQLite (one process).
+    rate_limit_store: Literal["auto", "local", "database"] = "auto"
+
+    # Orange SMS API (developer.orange.com): the application's client id and secret, the sender
+    # number the SMS bundle is attached to (E.164, e.g. +22370000000), an optional sender name.
+    orange_client_id: str | None = None
+    # Secrets stay out of repr(settings) (and the log scrubber masks them: gateway/logging.py).
+    orange_client_secret: str | None = Field(default=None, repr=False)
+    orange_sender: str | None = None
+    orange_sender_name: str | None = None
+    orange_api_url: str = "https://api.orange.com"
+    # Messages per second through Orange, for every worker together; low by default.
+    orange_rate_per_s: float = Field(default=5.0, ge=0)
+    orange_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # A send that may have been taken (timeout, dropped answer, 5xx) is retried through Orange only,
+    # with the same clientCorrelator, after this long.
+    orange_uncertain_hold_s: float = Field(default=300.0, ge=0, le=86_400)
+
+    # SMS Gateway for Android (docs/channels.md, "SMS Gateway for Android"): phones with a local SIM
+    # relaying SMS. GATEWAY_ANDROID_PHONES lists them, separated by ";" or new lines, each
+    # "name=URL,USER,PASSWORD" and optionally the country prefixes it sends to and its SIM slot:
+    # "ml=http://192.168.1.20:8080,sms,Pass-1,+223;bf=http://192.168.1.21:8080,sms,Pass-2,+226,sim=1".
+    # A JSON list of {"name","url","username","password","prefixes","sim"} is read as well.
+    android_phones: str = Field(default="", repr=False)  # holds the phones' passwords
+    # The app's webhook signing key (Settings > Webhooks > Signing Key), at least 16 characters.
+    android_signing_key: str | None = Field(default=None, repr=False)
+    # A signed webhook whose X-Timestamp is further than this from our clock is refused.
+    android_webhook_max_age_s: int = Field(default=300, ge=30, le=3600)
+    # At most one SMS every this many seconds through each phone (120 an hour): operators block
+    # SIMs that send like machines. 0: as fast as the phone takes them.
+    android_send_interval_s: float = Field(default=30.0, ge=0, le=3600)
+    android_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    # A phone that stopped answering is left out of rotation this long, then probed on /health.
+    android_down_s: float = Field(default=120.0, gt=0, le=86_400)
+    # A send that timed out may have reached the phone: its message waits this long for that phone
+    # to come back and say so, before another phone sends it (and it might go out twice).
+    android_uncertain_hold_s: float = Field(default=900.0, ge=0, le=86_400)
+    # Messages to anonymous reporters (their receipts) never go through a phone, which keeps every
+    # SMS it sends in its sent box and the app's log, unless this is set (docs/security.md).
+    android_anonymous_receipts: bool = False
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _rate_limit_store(cls, value: str, info: ValidationInfo) -> str:
+        url = str(info.data.get("database_url") or "")
+        if value == "database" and url.startswith("sqlite"):
+            # The shared limiter is a PostgreSQL statement; SQLite has one process anyway.
+            raise ValueError(
+                "'database' needs PostgreSQL (GATEWAY_DATABASE_URL is SQLite); use 'auto' or 'local'"
+            )
+        return value
+
+    @field_validator("android_phones")
+    @classmethod
+    def _android_phones(cls, value: str) -> str:
+        parse_android_phones(value)  # raises ValueError naming the phone and the field
+        return value
+
+    @field_validator("android_signing_key")
+    @classmethod
+    def _android_signing_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < MIN_ANDROID_SIGNING_KEY:
+            # The app's own default is 8 characters: set a longer one in the app and here.
+            raise ValueError(
+                f"too short: at least {MIN_ANDROID_SIGNING_KEY} characters (set it in the app too)"
+            )
+        return value
+
+    @property
+    def android_phone_list(self) -> tuple[AndroidPhone, ...]:
+        return parse_android_phones(self.android_phones)
 
     ussd_screen_limit: int = Field(default=160, ge=60, le=182)
     ussd_resume_window_s: int = Field(default=600, ge=0)
@@ -145,6 +235,12 @@ class Settings(BaseSettings):
         return tuple(_split_keys(self.previous_secret_keys))
 
     @property
+    def channel_names(self) -> tuple[str, ...]:
+        """GATEWAY_CHANNELS as a list, or GATEWAY_PROVIDER alone when it is not set."""
+        named = tuple(dict.fromkeys(n.strip() for n in self.channels.split(",") if n.strip()))
+        return named or (self.provider,)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -162,11 +258,11 @@ class Settings(BaseSettings):
         provider), where callbacks stay open."""
         token = (self.callback_token or "").strip()
         if not token:
-            if self.is_sqlite and self.provider == "log":
+            if self.is_sqlite and self.channel_names == ("log",):
                 return None
             raise SettingsError(
-                "bad settings: GATEWAY_CALLBACK_TOKEN is required with PostgreSQL or GATEWAY_PROVIDER="
-                f"africastalking (a random string of at least {MIN_CALLBACK_TOKEN} characters)"
+                "bad settings: GATEWAY_CALLBACK_TOKEN is required with PostgreSQL or any channel but `log` "
+                f"(a random string of at least {MIN_CALLBACK_TOKEN} characters)"
             )
         if len(token) < MIN_CALLBACK_TOKEN:
             raise SettingsError(
@@ -218,3 +314,110 @@ def load_settings(**overrides: object) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+# -- SMS Gateway for Android: GATEWAY_ANDROID_PHONES ----------------------------------------------
+
+MIN_ANDROID_SIGNING_KEY = 16
+_ANDROID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+# A country code (+223) or a longer start of numbers (+2237, one operator's range).
+_ANDROID_PREFIX = re.compile(r"\+[1-9][0-9]{0,11}")
+
+
+@dataclass(frozen=True)
+class AndroidPhone:
+    """One phone running SMS Gateway for Android: its API's base URL (the phone's own server, or
+    the cloud's `.../3rdparty/v1`), its Basic credentials, the numbers it sends to, its SIM slot."""
+
+    name: str
+    url: str
+    username: str
+    password: str = field(repr=False)
+    prefixes: tuple[str, ...] = ()
+    sim: int | None = None
+
+    def serves(self, e164: str) -> bool:
+        return not self.prefixes or e164.startswith(self.prefixes)
+
+
+def parse_android_phones(value: str) -> tuple[AndroidPhone, ...]:
+    """The phones of GATEWAY_ANDROID_PHONES; a ValueError names the phone (by position and name,
+    never its password) and what is wrong with it."""
+    text = value.strip()
+    if not text:
+        return ()
+    entries = _android_json(text) if text.startswith("[") else _android_lines(text)
+    phones = tuple(_android_phone(position, entry) for position, entry in enumerate(entries, start=1))
+    names = [phone.name for phone in phones]
+    if twice := next((name for name in names if names.count(name) > 1), None):
+        raise ValueError(f"phone name {twice!r} is used twice")
+    return phones
+
+
+def _android_json(text: str) -> list[dict[str, object]]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ValueError("starts with '[' but is not valid JSON") from None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ValueError("JSON must be a list of objects")
+    return data
+
+
+def _android_lines(text: str) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = []
+    for position, raw in enumerate((part.strip() for part in re.split(r"[;\n]", text) if part.strip()), 1):
+        name, equals, rest = raw.partition("=")
+        fields = [f.strip() for f in rest.split(",")]
+        if not equals or len(fields) < 3:
+            raise ValueError(f"phone {position}: write it as name=URL,USER,PASSWORD[,+PREFIX…][,sim=N]")
+        options: list[str] = []
+        # Options are read from the end, so a password may itself hold commas.
+        while len(fields) > 3 and (_ANDROID_PREFIX.fullmatch(fields[-1]) or fields[-1].startswith("sim=")):
+            options.insert(0, fields.pop())
+        sims = [o.removeprefix("sim=") for o in options if o.startswith("sim=")]
+        entries.append(
+            {
+                "name": name.strip(),
+                "url": fields[0],
+                "username": fields[1],
+                "password": ",".join(fields[2:]),
+                "prefixes": [o for o in options if not o.startswith("sim=")],
+                "sim": sims[-1] if sims else None,
+            }
+        )
+    return entries
+
+
+def _android_phone(position: int, entry: dict[str, object]) -> AndroidPhone:
+    name = str(entry.get("name") or "").strip().lower()
+    where = f"phone {position}" + (f" ({name!r})" if name else "")
+    if not _ANDROID_NAME.fullmatch(name):
+        raise ValueError(f"{where}: name must be 1-32 letters, digits, '-' or '_'")
+    url = str(entry.get("url") or "").strip().rstrip("/")
+    scheme, _, host = url.partition("://")
+    if scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
+        raise ValueError(f"{where}: url must be http://HOST:PORT or https://… (the app's address)")
+    username, password = str(entry.get("username") or ""), str(entry.get("password") or "")
+    if not username.strip() or not password:
+        raise ValueError(
+            f"{where}: username and password are required (the app's Local/Cloud server credentials)"
+        )
+    prefixes = entry.get("prefixes") or []
+    if isinstance(prefixes, str):
+        prefixes = [prefixes]
+    if not isinstance(prefixes, list) or not all(
+        isinstance(p, str) and _ANDROID_PREFIX.fullmatch(p.strip()) for p in prefixes
+    ):
+        raise ValueError(f"{where}: prefixes must look like +223 or +2267")
+    sim = entry.get("sim")
+    if sim is not None:
+        try:
+            sim = int(str(sim))
+        except ValueError:
+            sim = 0
+        if not 1 <= sim <= 3:
+            raise ValueError(f"{where}: sim must be 1, 2 or 3")
+    return AndroidPhone(
+        name, url, username.strip(), password, tuple(p.strip() for p in prefixes), sim if sim else None
+    )

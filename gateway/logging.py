@@ -66,7 +66,14 @@ class Scrubber:
     @classmethod
     def for_settings(cls, settings: Settings) -> Scrubber:
         keys = [settings.secret_key, *settings.previous_keys]
-        return cls([settings.callback_token, settings.metrics_token, settings.at_api_key, *keys])
+        channels = [settings.orange_client_secret, settings.android_signing_key]
+        try:
+            phones = [phone.password for phone in settings.android_phone_list]
+        except ValueError:  # refused at load already; nothing to mask that could be read
+            phones = []
+        return cls(
+            [settings.callback_token, settings.metrics_token, settings.at_api_key, *channels, *phones, *keys]
+        )
 
     def __call__(self, text: str) -> str:
         text = self._hide_secrets(text)

@@ -18,6 +18,7 @@ from gateway.db.engine import SessionMaker, create_engine, create_sessionmaker
 from gateway.i18n.catalogs import Catalogs
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.provider import LogProvider, SmsProvider
+from gateway.outbox.routing import ChannelSet
 from gateway.outbox.service import Outbox
 from gateway.retention.sweep import Sweeper
 from gateway.security.keys import PhoneVault
@@ -60,6 +61,9 @@ class Gateway:
     lean: LeanHops
     session_store: SessionStore
     outbox: Outbox
+    # The channels the outbox is sent through and the routes between them; `provider` is the
+    # first of them (what a single GATEWAY_PROVIDER names).
+    channels: ChannelSet
     provider: SmsProvider
     sms: SmsService
     notifier: CommitteeNotifier
@@ -71,10 +75,16 @@ class Gateway:
 
     @classmethod
     def build(
-        cls, settings: Settings, database_url: str | None = None, provider: SmsProvider | None = None
+        cls,
+        settings: Settings,
+        database_url: str | None = None,
+        provider: SmsProvider | ChannelSet | None = None,
     ) -> Gateway:
-        """Everything a process needs; `provider` (gateway/channels/providers.py) sends the outbox,
-        the `log` provider when none is given."""
+        """Everything a process needs; `provider` (the channels of gateway/channels/providers.py, or
+        one provider) sends the outbox, the `log` provider when none is given."""
+        channels = (
+            provider if isinstance(provider, ChannelSet) else ChannelSet.single(provider or LogProvider())
+        )
         db_engine = create_engine(settings, database_url)
         engine = build_engine(settings)
         vault = build_vault(settings)
@@ -110,7 +120,8 @@ class Gateway:
             lean=LeanHops(ussd, store),
             session_store=store,
             outbox=outbox,
-            provider=provider or LogProvider(),
+            channels=channels,
+            provider=channels.primary,
             sms=SmsService(
                 vault,
                 outbox,
@@ -131,7 +142,7 @@ class Gateway:
         )
 
     def dispatcher(self, worker_id: str | None = None) -> Dispatcher:
-        return Dispatcher(self.sessionmaker, self.provider, self.vault, self.settings, worker_id)
+        return Dispatcher(self.sessionmaker, self.channels, self.vault, self.settings, worker_id)
 
     async def background(self, stop: asyncio.Event, worker_id: str | None = None) -> None:
         """What a worker does until `stop` is set: send the outbox, the due summaries, the due

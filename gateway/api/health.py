@@ -9,6 +9,7 @@ from sqlalchemy import text
 from gateway.http.deps import GatewayDep
 from gateway.ops.metrics import render
 from gateway.outbox.depth import outbox_depth
+from gateway.outbox.health import read_states
 
 router = APIRouter()
 
@@ -39,9 +40,22 @@ async def metrics(request: Request, gateway: GatewayDep) -> Response:
 
 @router.get("/readyz")
 async def readyz(gateway: GatewayDep) -> JSONResponse:
+    """503 when the database is unreachable. Each configured channel's state comes from the last
+    `gateway channels check` or the dispatchers' last sends (the `channel_states` table), never
+    from calling a provider: a down channel does not make the API unready, its messages wait."""
     try:
         async with gateway.db_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    async with gateway.sessionmaker() as db:
+        states = await read_states(db)
+    channels = {}
+    for name in gateway.channels.names:
+        state = states.get(name)
+        channels[name] = {
+            "state": state.state if state else "unknown",
+            "detail": (state.detail if state else "") or "not checked or used yet",
+            "since": state.changed_at.isoformat() if state and state.changed_at else None,
+        }
+    return JSONResponse({"status": "ok", "channels": channels})

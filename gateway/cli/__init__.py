@@ -7,6 +7,7 @@ import typer
 from gateway.cli import (
     areas,
     audit,
+    channels,
     committees,
     db,
     digest,
@@ -40,6 +41,7 @@ app.add_typer(committees.app, name="committees")
 app.add_typer(digest.app, name="digest")
 app.add_typer(token.app, name="token")
 app.add_typer(keys.app, name="keys")
+app.add_typer(channels.app, name="channels")
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ def serve(
         raise typer.Exit(2)
     try:
         token = settings.require_callback_token()
+        from gateway.channels.providers import build_channels
+
+        build_channels(settings)  # a route naming an unknown channel stops us here, in one line
     except SettingsError as exc:
         err(str(exc))
         raise typer.Exit(2) from None

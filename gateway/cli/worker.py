@@ -6,6 +6,7 @@ import signal
 import typer
 
 from gateway.cli.common import err, run, settings_or_exit
+from gateway.config import SettingsError
 
 
 def worker(
@@ -19,6 +20,11 @@ def worker(
     from gateway.wiring import Gateway
 
     settings = settings_or_exit()
+    try:
+        channels = build_provider(settings)
+    except SettingsError as exc:
+        err(str(exc))
+        raise typer.Exit(2) from None
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -28,12 +34,13 @@ def worker(
         start_http_server(metrics_port, metrics_host, registry=REGISTRY)
 
     async def _work() -> None:
-        gateway = Gateway.build(settings, provider=build_provider(settings))
+        gateway = Gateway.build(settings, provider=channels)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err(f"gateway worker: dispatching with the {gateway.provider.name} provider; Ctrl-C stops")
+        names = ", ".join(gateway.channels.names)
+        err(f"gateway worker: dispatching through {names}; Ctrl-C stops")
         work = asyncio.create_task(gateway.background(stop))
         stopping = asyncio.create_task(stop.wait())
         try:

@@ -43,6 +43,16 @@ class OutboundMessage(Base):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Receipts of anonymous reports: once the provider has it, the number and text are erased.
     scrub_after_send: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Routing (outbox/routing.py): the channels that refused this message or failed it too often,
+    # comma-separated names, and the failed attempts on the channel it is on now.
+    tried_channels: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    channel_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A request for it may have been taken (outcome `uncertain`, or a claim that lapsed after its
+    # request was confirmed): since then it is retried only through `provider`, with the same
+    # `provider_message_id`, at `provider_ref` (the channel's own word for where it went, e.g.
+    # a phone's name), and never moved to another channel of its route.
+    uncertain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeliveryEvent(Base):
@@ -57,3 +67,21 @@ class DeliveryEvent(Base):
     status: Mapped[str | None] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelState(Base):
+    """What is known of each channel, shared by every process: its state from the last check or
+    the last sends (for the dispatcher and /readyz), and on PostgreSQL the time its rate limit
+    lets the next message go (outbox/ratelimit.py). Channel names only: never a number."""
+
+    __tablename__ = "channel_states"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(
+        String(16), default="unknown", server_default="unknown"
+    )  # ok | down | unknown
+    detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A down channel is left alone until then; after it, the next message tries it again.
+    down_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -33,6 +33,7 @@ class Pseudonyms:
         self._secret = secret_key
         self._session_key = _derive(secret_key, b"ussd-session-id")
         self._path_key = _derive(secret_key, b"ussd-input-path")
+        self._inbound_key = _derive(secret_key, b"inbound-message-id")
         self._flood_day: date | None = None
         self._flood_key = b""
 
@@ -41,6 +42,11 @@ class Pseudonyms:
 
     def input_path(self, text: str) -> str:
         return _digest(self._path_key, text)
+
+    def inbound_id(self, value: str) -> str:
+        """An incoming message's id when the provider makes it from the message itself (sender,
+        text, time): recognised when the provider sends it again, unreadable in a database copy."""
+        return _digest(self._inbound_key, value)
 
     def flood_key(self, scope: str, e164: str, day: date) -> str:
         """Counts one number's traffic for a minute; tomorrow the same number has another key."""

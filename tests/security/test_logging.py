@@ -232,3 +232,29 @@ def test_a_log_call_that_fails_is_reported_without_its_arguments(
     assert "Logging error" in err
     assert "gateway.test" in err
     assert_clean(err)
+
+
+CHANNEL_SECRETS = {
+    "orange_client_secret": "orange-secret-AbCdEf123",
+    "android_signing_key": "android-signing-key-GhIjKl456",
+}
+PHONE_PASSWORD = "phone-password-MnOpQr789"
+
+
+def channel_settings() -> Settings:
+    phones = f"ml=http://192.168.1.20:8080,sms,{PHONE_PASSWORD},+223"
+    return load_settings(_env_file=None, callback_token=TOKEN, android_phones=phones, **CHANNEL_SECRETS)
+
+
+def test_the_channels_secrets_are_masked_in_a_log_line() -> None:
+    scrub = Scrubber.for_settings(channel_settings())
+    line = " ".join([*CHANNEL_SECRETS.values(), PHONE_PASSWORD, "basic sms:" + PHONE_PASSWORD])
+    assert_clean(scrub(line), *CHANNEL_SECRETS.values(), PHONE_PASSWORD)
+
+
+def test_the_channels_secrets_stay_out_of_the_settings_repr() -> None:
+    settings = channel_settings()
+    assert settings.orange_client_secret == CHANNEL_SECRETS["orange_client_secret"]
+    for shown in (repr(settings), str(settings)):
+        for secret in (*CHANNEL_SECRETS.values(), PHONE_PASSWORD):
+            assert secret not in shown
