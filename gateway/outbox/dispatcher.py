@@ -42,9 +42,11 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from gateway.config import Settings
+from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
 from gateway.ops.loop import repeat
 from gateway.outbox import claims, recording
@@ -95,6 +97,8 @@ class Dispatcher:
         self._plans: dict[int, Plan] = {}
         self._handed_back = 0
         self._last_release = 0.0
+        self.clock: Callable[[], datetime] = utcnow  # tests move it as a lapsing lease would
+        self._claimed_at = self.clock()  # when this pass claimed its messages
         self._stop = asyncio.Event()
 
     @property
@@ -119,6 +123,7 @@ class Dispatcher:
             await self.release_stale_claims()
             self._last_release = loop.time()
         claimed = await self.claim(self.claim_size)
+        self._claimed_at = self.clock()
         if not claimed:
             return 0
         self._plans = await self.plan(claimed)
@@ -216,13 +221,17 @@ class Dispatcher:
         provider = self.channels.providers[channel]
         confirmed: set[int] = set()
         if getattr(provider, "send_messages", None) is None:
-            # One request for the chunk: confirmed (and the lease renewed) right before it.
-            confirmed = await claims.confirm(
-                self.sessionmaker, self.worker_id, channel, [m.id for m in chunk]
-            )
-            chunk = [m for m in chunk if m.id in confirmed]
-            if not chunk:
-                return
+            # One request for the chunk: confirmed (and the lease renewed) right before it, once
+            # the pass is old enough for that to matter. Claimed less than a third of the lease
+            # ago, the chunk is this worker's for sure (only a lapsed lease is taken back), and a
+            # statement per request would keep SQLite's one writer busy for nothing.
+            if self.clock() - self._claimed_at > timedelta(seconds=self.settings.dispatch_lease_s / 3):
+                confirmed = await claims.confirm(
+                    self.sessionmaker, self.worker_id, channel, [m.id for m in chunk]
+                )
+                chunk = [m for m in chunk if m.id in confirmed]
+                if not chunk:
+                    return
             results = await send_request(provider, body, [m.phone for m in chunk])
         else:
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from gateway.outbox.provider import RecipientResult
 
 log = logging.getLogger(__name__)
 # A provider's error text may quote the number it refused: no run of digits that long is kept.
+OK_RECHECK_S = 10.0
 _DIGITS = re.compile(r"\+?\d[\d ]{5,}\d")
 
 
@@ -86,6 +88,7 @@ class ChannelHealth:
         self.down_for = timedelta(seconds=down_s)
         self._failures: dict[str, int] = {}
         self._written: dict[str, str] = {}
+        self._ok_checked: dict[str, float] = {}  # when the row last said `ok` (monotonic)
 
     async def down_channels(self) -> set[str]:
         """The channels to leave alone now (down, and their time out not yet over)."""
@@ -94,7 +97,10 @@ class ChannelHealth:
             rows = await db.execute(
                 select(ChannelState.channel, ChannelState.down_until).where(ChannelState.state == "down")
             )
-            return {channel for channel, until in rows if until is None or until > now}
+            down = {channel for channel, until in rows if until is None or until > now}
+        for channel in down:
+            self._ok_checked.pop(channel, None)  # `ok` is to be written again at the next success
+        return down
 
     async def observe(self, channel: str, results: Sequence[RecipientResult]) -> None:
         """A request whose every answer was a transient failure counts against the channel; any
@@ -106,7 +112,15 @@ class ChannelHealth:
                 await self._write(channel, "down", detail, utcnow() + self.down_for)
         elif results:
             self._failures[channel] = 0
+            # A write a request would make the database's one writer (SQLite) busy after every
+            # message; the row is checked again when a pass reads it down (down_channels), or
+            # after OK_RECHECK_S at most (one channel: no pass reads it).
+            checked = self._ok_checked.get(channel)
+            if checked is not None and time.monotonic() - checked < OK_RECHECK_S:
+                return
             await self._write(channel, "ok", "sending")
+            if self._written.get(channel) == "ok":
+                self._ok_checked[channel] = time.monotonic()
 
     async def _write(self, channel: str, state: str, detail: str, until: datetime | None = None) -> None:
         # Against the row, not this process's memory: another process or the check may have
@@ -121,3 +135,7 @@ class ChannelHealth:
             (log.warning if state == "down" else log.info)("channel %s is %s", channel, state)
         if changed:
             self._written[channel] = state
+        if state != "ok":
+            self._ok_checked.pop(channel, None)
+        elif not changed:
+            self._written[channel] = "ok"  # the row said so already

@@ -94,6 +94,7 @@ async def test_a_channel_that_cannot_authenticate_fails_the_check(
     await health.observe("orange", [RecipientResult("+22670000001", "accepted", "Created")])
     async with gateway.sessionmaker() as db, db.begin():
         await write_state(db, "orange", "down", "check: refused", utcnow() + timedelta(seconds=60))
+    assert await health.down_channels() == {"orange"}  # as the dispatcher's next pass reads it
     await health.observe("orange", [RecipientResult("+22670000001", "accepted", "Created")])
     assert await health.down_channels() == set()
 
