@@ -5,6 +5,7 @@ import inspect
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -13,12 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from gateway.channels.africastalking.sms_client import AfricasTalkingSms
     from gateway.outbox.dispatcher import Dispatcher
+    from gateway.outbox.models import OutboundMessage
+    from gateway.outbox.provider import SmsProvider
+    from gateway.outbox.routing import ChannelSet
+    from gateway.wiring import Gateway
 
 USSD_URL = "/callbacks/africastalking/ussd"
 MakeCommittee = Callable[..., Awaitable[Any]]
 MakeReport = Callable[..., Awaitable[Any]]
 MakeAtProvider = Callable[..., "AfricasTalkingSms"]
 StartDispatcher = Callable[["Dispatcher"], tuple[asyncio.Event, "asyncio.Task[None]"]]
+MakeDispatcher = Callable[..., "Dispatcher"]
 
 
 class UssdCaller:
@@ -105,3 +111,69 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], what: str, sec
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {seconds} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+# -- the outbox ----------------------------------------------------------------------------------
+
+
+async def enqueue(
+    gateway: Gateway, *messages: tuple[str, str], kind: str = "reply", scrub: bool = False
+) -> list[int]:
+    """Queues each (phone, text), in French, in one transaction; their ids."""
+    async with gateway.sessionmaker() as db, db.begin():
+        rows = [
+            await gateway.outbox.enqueue(
+                db, phone=phone, text=text, language="fr", kind=kind, scrub_after_send=scrub
+            )
+            for phone, text in messages
+        ]
+        await db.flush()
+        return [row.id for row in rows]
+
+
+async def enqueue_to(
+    gateway: Gateway, phones: list[str], text: str = "Avis", kind: str = "notice", scrub: bool = False
+) -> list[int]:
+    """The same text queued for each of `phones`."""
+    return await enqueue(gateway, *[(phone, text) for phone in phones], kind=kind, scrub=scrub)
+
+
+async def outbox_rows(gateway: Gateway) -> list[OutboundMessage]:
+    """Every outbox row, oldest first."""
+    from sqlalchemy import select
+
+    from gateway.outbox.models import OutboundMessage
+
+    async with gateway.sessionmaker() as db:
+        return list((await db.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
+
+
+async def make_due(gateway: Gateway) -> None:
+    """Every outbox row due now, as if its retry delay had passed."""
+    from sqlalchemy import update
+
+    from gateway.db.base import utcnow
+    from gateway.outbox.models import OutboundMessage
+
+    async with gateway.sessionmaker() as db, db.begin():
+        await db.execute(update(OutboundMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+
+
+async def sent_message(gateway: Gateway, provider_id: str) -> int:
+    """A reply the provider took under `provider_id` (status `sent`), for its delivery reports."""
+    async with gateway.sessionmaker() as db, db.begin():
+        message = await gateway.outbox.enqueue(
+            db, phone="+22376000001", text="x", language="fr", kind="reply"
+        )
+        message.status, message.provider_message_id = "sent", provider_id
+        await db.flush()
+        return message.id
+
+
+def channel_set(routes: str, *providers: SmsProvider) -> ChannelSet:
+    """The providers under `routes` (GATEWAY_ROUTES' syntax), as the registry would put them."""
+    from gateway.channels.last_channel import last_channels
+    from gateway.outbox.routing import ChannelSet, parse_routes
+
+    names = [p.name for p in providers]
+    return ChannelSet({p.name: p for p in providers}, parse_routes(routes, names), last_channels)

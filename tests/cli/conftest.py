@@ -8,7 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.wiring import Gateway
+from tests.channels.orange.conftest import orange
 from tests.security.logs import restored_logging
+
+__all__ = ["orange"]  # the fake Orange API, for `gateway channels check`
 
 
 @pytest.fixture

@@ -27,13 +27,6 @@ class FakeAtWithUser(FakeAfricasTalking):
 
 
 @pytest.fixture
-def orange() -> Iterator[FakeOrange]:
-    server = FakeOrange().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def at_user() -> Iterator[FakeAtWithUser]:
     server = FakeAtWithUser(api_key="check-key")
     server.start()

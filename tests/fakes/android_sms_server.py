@@ -26,11 +26,12 @@ import hmac
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from tests.fakes.loopback import HoldingLoopbackServer, write_response
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
@@ -60,7 +61,12 @@ class Webhook:
 
 
 @dataclass
-class FakePhone:
+class FakePhone(HoldingLoopbackServer):
+    """Requests held (`Faults.hold`) wait for `release()` (tests/fakes/loopback.py)."""
+
+    thread_name = "fake-android-phone"
+    what = "fake phone"
+
     username: str = "sms"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -68,19 +74,11 @@ class FakePhone:
     own_number: str | None = "+22370000099"
 
     def __post_init__(self) -> None:
+        super().__init__()
         self.faults = Faults()
         self.messages: dict[str, Sent] = {}
         self.requests = 0
         self.webhooks: list[dict[str, str]] = []
-        self.port = 0
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._stopping: asyncio.Event | None = None
-        self._gate: asyncio.Event | None = None
-        self._holding = 0
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
 
     @property
     def url(self) -> str:
@@ -89,20 +87,6 @@ class FakePhone:
     def sent_to(self, number: str) -> list[str]:
         with self._lock:
             return [m.text for m in self.messages.values() if number in m.to]
-
-    @property
-    def holding(self) -> int:
-        with self._lock:
-            return self._holding
-
-    def release(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._open_gate)
-
-    def _open_gate(self) -> None:
-        if self._gate is not None:
-            self._gate.set()
-        self._gate = asyncio.Event()
 
     # -- webhooks the app would post ------------------------------------------------------
 
@@ -160,20 +144,6 @@ class FakePhone:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakePhone:
-        self._thread = threading.Thread(target=self._run, name="fake-android-phone", daemon=True)
-        self._thread.start()
-        if not self._started.wait(10):
-            raise RuntimeError("fake phone did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._stopping and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread:
-            self._thread.join(10)
-            assert not self._thread.is_alive(), "the fake phone did not stop"
-
     def go_offline(self) -> None:
         """Connections refused from now on, as a phone whose app or Wi-Fi stopped."""
         self._call(self._close_listener)
@@ -186,71 +156,33 @@ class FakePhone:
         assert self._loop is not None
         asyncio.run_coroutine_threadsafe(function(), self._loop).result(10)
 
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        loop.run_until_complete(self._serve())
-        loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        self._gate = asyncio.Event()
-        await self._listen()
-        self._started.set()
-        await self._stopping.wait()
-        await self._close_listener()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _listen(self) -> None:
-        if self._server is None:
-            self._server = await asyncio.start_server(
-                self._handle, "127.0.0.1", self.port, reuse_address=True
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _close_listener(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
     # -- HTTP -----------------------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                method, path, headers, body = request
-                if self._server is None:  # went offline with this connection open
-                    writer.transport.abort()
-                    return
-                with self._lock:
-                    self.requests += 1
-                if method == "GET" and path == "/health":
-                    status = 500 if self.faults.health_fail else 200
-                    await _write(writer, status, _health(self.faults.health_fail))
-                    continue
-                if headers.get("authorization") != _basic(self.username, self.password):
-                    await _write(
-                        writer,
-                        401,
-                        None,
-                        {"WWW-Authenticate": 'Basic realm="Access to SMS Gateway", charset=UTF-8'},
-                    )
-                    continue
-                if method == "POST" and path.split("?")[0] in ("/messages", "/message"):
-                    if await self._post_message(writer, body):
-                        return
-                    continue
-                status, payload = self._other(method, path.split("?")[0], body)
-                await _write(writer, status, payload)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
+    async def _answer(
+        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> bool:
+        if self._server is None:  # went offline with this connection open
+            writer.transport.abort()
+            return True
+        with self._lock:
+            self.requests += 1
+        if method == "GET" and path == "/health":
+            status = 500 if self.faults.health_fail else 200
+            await _write(writer, status, _health(self.faults.health_fail))
+            return False
+        if headers.get("authorization") != _basic(self.username, self.password):
+            await _write(
+                writer,
+                401,
+                None,
+                {"WWW-Authenticate": 'Basic realm="Access to SMS Gateway", charset=UTF-8'},
+            )
+            return False
+        if method == "POST" and path.split("?")[0] in ("/messages", "/message"):
+            return await self._post_message(writer, body)
+        status, payload = self._other(method, path.split("?")[0], body)
+        await _write(writer, status, payload)
+        return False
 
     async def _post_message(self, writer: asyncio.StreamWriter, body: bytes) -> bool:
         """Answers one POST /messages; True when the connection was dropped."""
@@ -276,17 +208,6 @@ class FakePhone:
             await self._held()
         await _write(writer, status, payload)
         return False
-
-    async def _held(self) -> None:
-        assert self._gate is not None
-        gate = self._gate
-        with self._lock:
-            self._holding += 1
-        try:
-            await gate.wait()
-        finally:
-            with self._lock:
-                self._holding -= 1
 
     def _enqueue(self, body: bytes, store: bool) -> tuple[int, dict[str, Any]]:
         try:
@@ -379,23 +300,6 @@ def _basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
-    line = await reader.readline()
-    if not line:
-        return None
-    method, path, _ = line.decode("latin-1").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        raw = await reader.readline()
-        if raw in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = raw.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    body = await reader.readexactly(length) if length else b""
-    return method, path, headers, body
-
-
 REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized"}
 REASONS |= {404: "Not Found", 409: "Conflict", 500: "Internal Server Error"}
 
@@ -404,11 +308,5 @@ async def _write(
     writer: asyncio.StreamWriter, status: int, payload: Any, extra: dict[str, str] | None = None
 ) -> None:
     content = b"" if payload is None else json.dumps(payload).encode()
-    head = f"HTTP/1.1 {status} {REASONS.get(status, 'OK')}\r\n"
-    if payload is not None:
-        head += "Content-Type: application/json; charset=UTF-8\r\n"
-    for name, value in (extra or {}).items():
-        head += f"{name}: {value}\r\n"
-    head += f"Content-Length: {len(content)}\r\nConnection: keep-alive\r\n\r\n"
-    writer.write(head.encode("latin-1") + content)
-    await writer.drain()
+    json_type = {} if payload is None else {"Content-Type": "application/json; charset=UTF-8"}
+    await write_response(writer, status, REASONS.get(status, "OK"), {**json_type, **(extra or {})}, content)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.loopback import HoldingLoopbackServer, write_response
 
 STATUS_WORDS = {
     100: "Processed",
@@ -63,22 +63,20 @@ class Received:
     sender: str | None
 
 
-class FakeAfricasTalking:
+class FakeAfricasTalking(HoldingLoopbackServer):
+    """Requests held (`Faults.hold`) wait for `release()`; `holding` and `wait_holding()` count
+    them (tests/fakes/loopback.py)."""
+
+    thread_name = "fake-at"
+    what = "fake Africa's Talking server"
+
     def __init__(self, api_key: str = "test-api-key", sender_ids: tuple[str, ...] = ("BORDERS",)) -> None:
+        super().__init__()
         self.api_key = api_key
         self.sender_ids = sender_ids
         self.faults = Faults()
         self.received: list[Received] = []
-        self.port = 0
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._holding = 0
-        self._gate: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -93,129 +91,38 @@ class FakeAfricasTalking:
         with self._lock:
             return [number for r in self.received for number in r.to]
 
-    # -- held requests ------------------------------------------------------------------
-
-    @property
-    def holding(self) -> int:
-        """Requests received and held (`Faults.hold`), not yet released."""
-        with self._lock:
-            return self._holding
-
-    async def wait_holding(self, count: int = 1, seconds: float = 30) -> None:
-        """Until `count` requests are held: the client is then waiting inside a request, whatever
-        the machine's load, for as long as the test wants."""
-        deadline = time.monotonic() + seconds
-        while self.holding < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{count} request(s) held wanted; {self.holding} after {seconds} s")
-            await asyncio.sleep(0.01)
-
-    def release(self) -> None:
-        """Answers the requests held so far; `Faults.hold` still holds the ones after."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._open_gate)
-
-    def _open_gate(self) -> None:
-        if self._gate is not None:
-            self._gate.set()
-        self._gate = asyncio.Event()
-
-    # -- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> FakeAfricasTalking:
-        self._thread = threading.Thread(target=self._run, name="fake-at", daemon=True)
-        self._thread.start()
-        if not self._started.wait(10):
-            raise RuntimeError("fake Africa's Talking server did not start")
-        return self
-
-    def stop(self) -> None:
-        """Closes the port and drops the requests still in hand (slow or held) unanswered."""
-        if self._loop and self._stopping and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread:
-            self._thread.join(10)
-            assert not self._thread.is_alive(), "the fake Africa's Talking server did not stop"
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        loop.run_until_complete(self._serve())
-        loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        self._gate = asyncio.Event()
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._started.set()
-        await self._stopping.wait()
-        self._server.close()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
     # -- HTTP ---------------------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                method, path, headers, body = request
-                if path == "/_stats":  # for benchmarks in another process; not part of AT's API
-                    await _write(writer, 200, "application/json", self._stats())
-                    continue
-                # Before any fault: a request meant for another test's server (its key) neither
-                # uses up this test's faults nor is recorded.
-                if headers.get("apikey") != self.api_key:
-                    await _write(writer, 401, "text/plain", b"The supplied authentication is invalid")
-                    continue
-                action = self._fault()
-                if action == "drop":
-                    writer.transport.abort()
-                    return
-                if action == "error":
-                    await _write(writer, 500, "text/plain", b"Internal Server Error")
-                    continue
-                # Recorded on arrival, as AT sends the SMS whether or not its answer gets back.
-                status, content_type, payload = self._respond(method, path, body)
-                if action == "hold":
-                    await self._held()
-                elif action == "slow":
-                    await asyncio.sleep(self.faults.slow_s)
-                elif self.faults.latency_s:
-                    await asyncio.sleep(self.faults.latency_s)
-                await _write(writer, status, content_type, payload)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def _held(self) -> None:
-        assert self._gate is not None
-        gate = self._gate
-        with self._lock:
-            self._holding += 1
-        try:
-            await gate.wait()
-        finally:
-            with self._lock:
-                self._holding -= 1
-
-    def _fault(self) -> str | None:
-        with self._lock:
-            for name, action in (
-                ("drops", "drop"),
-                ("server_errors", "error"),
-                ("hold", "hold"),
-                ("slow", "slow"),
-            ):
-                if getattr(self.faults, name) > 0:
-                    setattr(self.faults, name, getattr(self.faults, name) - 1)
-                    return action
-        return None
+    async def _answer(
+        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> bool:
+        if path == "/_stats":  # for benchmarks in another process; not part of AT's API
+            await _write(writer, 200, "application/json", self._stats())
+            return False
+        # Before any fault: a request meant for another test's server (its key) neither uses up
+        # this test's faults nor is recorded.
+        if headers.get("apikey") != self.api_key:
+            await _write(writer, 401, "text/plain", b"The supplied authentication is invalid")
+            return False
+        action = self._count_down(
+            self.faults, ("drops", "drop"), ("server_errors", "error"), ("hold", "hold"), ("slow", "slow")
+        )
+        if action == "drop":
+            writer.transport.abort()
+            return True
+        if action == "error":
+            await _write(writer, 500, "text/plain", b"Internal Server Error")
+            return False
+        # Recorded on arrival, as AT sends the SMS whether or not its answer gets back.
+        status, content_type, payload = self._respond(method, path, body)
+        if action == "hold":
+            await self._held()
+        elif action == "slow":
+            await asyncio.sleep(self.faults.slow_s)
+        elif self.faults.latency_s:
+            await asyncio.sleep(self.faults.latency_s)
+        await _write(writer, status, content_type, payload)
+        return False
 
     def _stats(self) -> bytes:
         with self._lock:
@@ -258,31 +165,9 @@ class FakeAfricasTalking:
         return 201, "application/json", json.dumps(data).encode()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
-    line = await reader.readline()
-    if not line:
-        return None
-    method, path, _ = line.decode("latin-1").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        raw = await reader.readline()
-        if raw in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = raw.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    body = await reader.readexactly(length) if length else b""
-    return method, path, headers, body
-
-
 async def _write(writer: asyncio.StreamWriter, status: int, content_type: str, payload: bytes) -> None:
     reason = {200: "OK", 201: "Created", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
-    head = (
-        f"HTTP/1.1 {status} {reason.get(status, 'OK')}\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n"
-    )
-    writer.write(head.encode("latin-1") + payload)
-    await writer.drain()
+    await write_response(writer, status, reason.get(status, "OK"), {"Content-Type": content_type}, payload)
 
 
 def received_summary(server: FakeAfricasTalking) -> list[dict[str, Any]]:

@@ -18,12 +18,11 @@ import base64
 import itertools
 import json
 import secrets
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tests.fakes.at_server import _read_request
+from tests.fakes.loopback import LoopbackServer, write_response
 
 REASONS = {
     200: "OK",
@@ -65,8 +64,12 @@ class Sent:
     client_correlator: str | None = None
 
 
-class FakeOrange:
+class FakeOrange(LoopbackServer):
+    thread_name = "fake-orange"
+    what = "fake Orange server"
+
     def __init__(self, sender: str = "22370000000") -> None:
+        super().__init__()
         self.client_id = f"client-{secrets.token_hex(6)}"
         self.client_secret = secrets.token_hex(12)
         self.sender = sender
@@ -75,14 +78,8 @@ class FakeOrange:
         self.sent: list[Sent] = []
         self.token_requests = 0
         self.refused_tokens = 0  # sends refused with 401 (expired or unknown token)
-        self.port = 0
         self._tokens: set[str] = set()
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -97,98 +94,51 @@ class FakeOrange:
         with self._lock:
             self._tokens.clear()
 
-    # -- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> FakeOrange:
-        self._thread = threading.Thread(target=self._run, name="fake-orange", daemon=True)
-        self._thread.start()
-        if not self._started.wait(10):
-            raise RuntimeError("fake Orange server did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._stopping and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread:
-            self._thread.join(10)
-            assert not self._thread.is_alive(), "the fake Orange server did not stop"
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        loop.run_until_complete(self._serve())
-        loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._started.set()
-        await self._stopping.wait()
-        server.close()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
     # -- HTTP ---------------------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                method, path, headers, body = request
-                if method == "POST" and path == "/oauth/v3/token":
-                    await _write(writer, *self._token(headers, body))
-                    continue
-                if method != "POST" or not path.startswith("/smsmessaging/v1/outbound/"):
-                    await _write(writer, 404, _gateway_error(404, 60, "Resource not found"))
-                    continue
-                token = headers.get("authorization", "").removeprefix("Bearer ").strip()
-                with self._lock:
-                    valid = token in self._tokens
-                    if not valid:
-                        self.refused_tokens += 1
-                if not valid:
-                    await _write(writer, 401, _gateway_error(401, 42, "Expired credentials"))
-                    continue
-                action = self._fault()
-                if action == "drop":
-                    writer.transport.abort()
-                    return
-                if action == "error":
-                    await _write(writer, 503, _gateway_error(503, 5, "Service unavailable"))
-                    continue
-                if action == "throttle":
-                    await _write(
-                        writer,
-                        429,
-                        _gateway_error(429, 53, "Too many requests"),
-                        {"Retry-After": self.faults.retry_after},
-                    )
-                    continue
-                status, payload, extra = self._send(path, body, token)
-                if action == "slow":
-                    await asyncio.sleep(self.faults.slow_s)
-                await _write(writer, status, payload, extra)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    def _fault(self) -> str | None:
+    async def _answer(
+        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> bool:
+        if method == "POST" and path == "/oauth/v3/token":
+            await _write(writer, *self._token(headers, body))
+            return False
+        if method != "POST" or not path.startswith("/smsmessaging/v1/outbound/"):
+            await _write(writer, 404, _gateway_error(404, 60, "Resource not found"))
+            return False
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         with self._lock:
-            for name, action in (
-                ("drops", "drop"),
-                ("server_errors", "error"),
-                ("throttled", "throttle"),
-                ("slow", "slow"),
-            ):
-                if getattr(self.faults, name) > 0:
-                    setattr(self.faults, name, getattr(self.faults, name) - 1)
-                    return action
-        return None
+            valid = token in self._tokens
+            if not valid:
+                self.refused_tokens += 1
+        if not valid:
+            await _write(writer, 401, _gateway_error(401, 42, "Expired credentials"))
+            return False
+        action = self._count_down(
+            self.faults,
+            ("drops", "drop"),
+            ("server_errors", "error"),
+            ("throttled", "throttle"),
+            ("slow", "slow"),
+        )
+        if action == "drop":
+            writer.transport.abort()
+            return True
+        if action == "error":
+            await _write(writer, 503, _gateway_error(503, 5, "Service unavailable"))
+            return False
+        if action == "throttle":
+            await _write(
+                writer,
+                429,
+                _gateway_error(429, 53, "Too many requests"),
+                {"Retry-After": self.faults.retry_after},
+            )
+            return False
+        status, payload, extra = self._send(path, body, token)
+        if action == "slow":
+            await asyncio.sleep(self.faults.slow_s)
+        await _write(writer, status, payload, extra)
+        return False
 
     def _token(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -255,10 +205,5 @@ def _service_error(kind: str, message_id: str, text: str) -> dict[str, Any]:
 async def _write(
     writer: asyncio.StreamWriter, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
 ) -> None:
-    data = json.dumps(payload).encode()
-    head = f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-    for name, value in (extra or {}).items():
-        head += f"{name}: {value}\r\n"
-    head += f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n"
-    writer.write(head.encode("latin-1") + data)
-    await writer.drain()
+    headers = {"Content-Type": "application/json", **(extra or {})}
+    await write_response(writer, status, REASONS.get(status, "Error"), headers, json.dumps(payload).encode())

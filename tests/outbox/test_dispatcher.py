@@ -3,48 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from gateway.contacts.service import get_or_create_contact
 from gateway.db.base import utcnow
 from gateway.outbox.claims import Claimed
-from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.models import OutboundMessage
 from gateway.outbox.provider import RecipientResult
 from gateway.outbox.ratelimit import RateLimiter
 from gateway.wiring import Gateway
 from tests.fakes.at_server import FakeAfricasTalking
-from tests.helpers import MakeAtProvider, StartDispatcher, eventually
+from tests.helpers import (
+    MakeAtProvider,
+    MakeDispatcher,
+    StartDispatcher,
+    enqueue,
+    eventually,
+    make_due,
+    outbox_rows,
+)
 
-MakeDispatcher = Callable[..., Dispatcher]
 # The client gives up on an answer after this long: for the tests whose answer never comes.
 IMPATIENT = (1.0, 1.5)
-
-
-async def enqueue(gateway: Gateway, *messages: tuple[str, str], scrub: bool = False) -> list[int]:
-    async with gateway.sessionmaker() as db, db.begin():
-        rows = [
-            await gateway.outbox.enqueue(
-                db, phone=p, text=t, language="fr", kind="reply", scrub_after_send=scrub
-            )
-            for p, t in messages
-        ]
-        await db.flush()
-        return [r.id for r in rows]
-
-
-async def messages(gateway: Gateway) -> list[OutboundMessage]:
-    async with gateway.sessionmaker() as db:
-        return list((await db.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
-
-
-async def make_due(gateway: Gateway) -> None:
-    async with gateway.sessionmaker() as db, db.begin():
-        await db.execute(update(OutboundMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
 
 
 async def test_same_text_goes_in_one_request(
@@ -58,7 +41,7 @@ async def test_same_text_goes_in_one_request(
     )
     assert await make_dispatcher().dispatch_once() == 3
     assert sorted(len(r.to) for r in at.received) == [1, 2]
-    rows = await messages(gateway)
+    rows = await outbox_rows(gateway)
     assert {m.status for m in rows} == {"sent"}
     assert all(m.provider_message_id and m.provider_message_id.startswith("ATXid_") for m in rows)
     assert rows[0].cost == "XOF 25.0000"
@@ -78,14 +61,14 @@ async def test_transient_faults_are_retried_later(
     await enqueue(gateway, ("+22376000001", "Bonjour"))
     dispatcher = make_dispatcher(make_at_provider(timeout=IMPATIENT))
     await dispatcher.dispatch_once()
-    [row] = await messages(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "queued"
     assert row.attempts == 1
     assert row.next_attempt_at > utcnow()
     assert row.last_error
     await make_due(gateway)
     await dispatcher.dispatch_once()
-    [row] = await messages(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "sent"
     assert row.attempts == 2
 
@@ -111,7 +94,7 @@ async def test_permanent_failures_are_not_retried(
     at.faults.number_codes["+22376000009"] = code
     await enqueue(gateway, ("+22376000009", "Bonjour"), ("+22376000001", "Bonjour"))
     await make_dispatcher().dispatch_once()
-    failed, sent = await messages(gateway)
+    failed, sent = await outbox_rows(gateway)
     assert (failed.status, failed.failure_reason) == ("failed", reason)
     assert sent.status == "sent"
     await make_due(gateway)
@@ -130,7 +113,7 @@ async def test_request_level_failures_are_transient(
     bad_key = make_at_provider(api_key="wrong-key")
     await make_due(gateway)
     await make_dispatcher(bad_key).dispatch_once()  # 401
-    rows = await messages(gateway)
+    rows = await outbox_rows(gateway)
     assert [m.status for m in rows] == ["queued", "queued"]
     assert [m.attempts for m in rows] == [2, 2]
     assert "refused" in (rows[0].last_error or "")
@@ -145,7 +128,7 @@ async def test_gives_up_after_max_attempts(
     for _ in range(3):
         await make_due(gateway)
         await dispatcher.dispatch_once()
-    [row] = await messages(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "failed"
     assert (row.last_error or "").startswith("gave up after 3 attempts")
     assert len(at.received) == 0  # the 500s came before the fake recorded anything
@@ -169,7 +152,7 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_nothing_answered(
 
     with pytest.raises(KeyboardInterrupt):
         await make_dispatcher(DiesAfterThree(), sms_concurrency=1).dispatch_once()
-    rows = await messages(gateway)
+    rows = await outbox_rows(gateway)
     assert [m.status for m in rows] == ["sent"] * 3 + ["sending"] * 3
 
     restarted = make_dispatcher(dispatch_lease_s=10)
@@ -178,7 +161,7 @@ async def test_killed_mid_batch_loses_nothing_and_repeats_nothing_answered(
         await db.execute(update(OutboundMessage).values(claimed_at=utcnow() - timedelta(seconds=11)))
     assert await restarted.release_stale_claims() == 3
     assert await restarted.dispatch_once() == 3
-    assert {m.status for m in await messages(gateway)} == {"sent"}
+    assert {m.status for m in await outbox_rows(gateway)} == {"sent"}
     assert sorted(at.recipients()) == sorted(numbers)  # every number exactly once
 
 
@@ -214,7 +197,7 @@ async def test_a_slow_provider_does_not_set_the_pace(
     await enqueue(gateway, *[(f"+2237800{i:04d}", "Avis") for i in range(80)])
     assert await make_dispatcher(provider, sms_concurrency=4).dispatch_once() == 80
     assert provider.peak == 4
-    assert {m.status for m in await messages(gateway)} == {"sent"}
+    assert {m.status for m in await outbox_rows(gateway)} == {"sent"}
 
 
 async def test_a_number_encrypted_with_another_key_fails_once_not_forever(
@@ -229,7 +212,7 @@ async def test_a_number_encrypted_with_another_key_fails_once_not_forever(
             update(OutboundMessage).where(OutboundMessage.body == "b").values(phone_encrypted=other)
         )
     assert await make_dispatcher().dispatch_once() == 1
-    sent, failed = await messages(gateway)
+    sent, failed = await outbox_rows(gateway)
     assert sent.status == "sent"
     assert (failed.status, failed.failure_reason) == ("failed", "UndecryptablePhone")
 
@@ -239,7 +222,7 @@ async def test_graceful_stop_hands_back_claims(gateway: Gateway, make_dispatcher
     dispatcher = make_dispatcher()
     await dispatcher.claim(10)
     await dispatcher.release_own_claims()
-    [row] = await messages(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.attempts, row.claimed_by) == ("queued", 0, None)
 
 
@@ -259,7 +242,7 @@ async def test_stopping_finishes_the_request_in_flight_and_hands_back_the_rest(
     at.release()
     await asyncio.wait_for(task, 30)
 
-    rows = await messages(gateway)
+    rows = await outbox_rows(gateway)
     sent = [m for m in rows if m.status == "sent"]
     queued = [m for m in rows if m.status == "queued"]
     assert (len(sent), len(queued)) == (10, 20)  # the request in flight was finished and recorded
@@ -278,7 +261,7 @@ async def test_anonymous_receipt_leaves_no_row_once_sent(
     at.faults.number_codes = {"+22376000002": 403}  # InvalidPhoneNumber: never to be sent
     await make_dispatcher().dispatch_once()
     # Sent, or refused for good: either way no number, text, provider id or time is left of it.
-    assert await messages(gateway) == []
+    assert await outbox_rows(gateway) == []
     assert at.messages_to("+22376000001") == ["Référence: R-7K3F"]
 
 
@@ -288,7 +271,7 @@ async def test_anonymous_receipt_waits_in_the_queue_through_a_transient_failure(
     await enqueue(gateway, ("+22376000001", "Référence: R-7K3F"), scrub=True)
     at.faults.server_errors = 1
     await make_dispatcher().dispatch_once()
-    [row] = await messages(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "queued"  # still needed to send it: kept until the provider has it
 
 
@@ -303,7 +286,7 @@ async def test_run_stops_cleanly(
     await eventually(lambda: bool(at.received), "the message to reach the provider")
     stop.set()
     await asyncio.wait_for(task, 30)
-    assert [m.status for m in await messages(gateway)] == ["sent"]
+    assert [m.status for m in await outbox_rows(gateway)] == ["sent"]
 
 
 def test_backoff_doubles_with_jitter(gateway: Gateway, make_dispatcher: MakeDispatcher) -> None:
@@ -333,13 +316,13 @@ async def test_provider_down_for_an_hour_then_back_sends_everything_once(
     at.faults.server_errors = 10**6  # every request answered 500
     while outage_s < 3600:  # each pass: the time skipped to the next retry
         await dispatcher.dispatch_once()
-        rows = await messages(gateway)
+        rows = await outbox_rows(gateway)
         assert {m.status for m in rows} == {"queued"}
         outage_s += min((m.next_attempt_at - utcnow()).total_seconds() for m in rows)
         await make_due(gateway)
     at.faults.server_errors = 0
     await dispatcher.dispatch_once()
-    rows = await messages(gateway)
+    rows = await outbox_rows(gateway)
     assert {m.status for m in rows} == {"sent"}
     assert max(m.attempts for m in rows) < dispatcher.settings.sms_max_attempts
     assert sorted(at.recipients()) == numbers
@@ -382,7 +365,7 @@ async def test_an_answer_given_while_the_database_is_down_is_recorded_when_it_is
     dispatcher.record = record_after_two_outages  # type: ignore[method-assign]
     assert await dispatcher.dispatch_once() == 2
     assert calls == 3
-    assert [m.status for m in await messages(gateway)] == ["sent", "sent"]
+    assert [m.status for m in await outbox_rows(gateway)] == ["sent", "sent"]
     assert sorted(at.recipients()) == ["+22376000001", "+22376000002"]  # once each: held, not re-sent
 
 

@@ -12,37 +12,19 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from gateway.channels.last_channel import last_channels
 from gateway.db.base import utcnow
 from gateway.outbox import claims, recording
-from gateway.outbox.dispatcher import Dispatcher, claim_size
+from gateway.outbox.dispatcher import claim_size
 from gateway.outbox.models import ChannelState, OutboundMessage
-from gateway.outbox.provider import RecipientResult, SmsProvider
-from gateway.outbox.routing import ChannelSet, parse_routes
+from gateway.outbox.provider import RecipientResult
+from gateway.outbox.routing import parse_routes
 from gateway.wiring import Gateway
 from tests.channels.android_sms.conftest import MakeProvider, config
-from tests.channels.orange.conftest import MakeOrange
 from tests.fakes.android_sms_server import FakePhone
-from tests.fakes.orange_server import FakeOrange
+from tests.helpers import MakeDispatcher, channel_set, enqueue_to, make_due, outbox_rows
+from tests.outbox.conftest import Fakes
 
-MakeDispatcher = Callable[..., Dispatcher]
 NUMBERS = [f"+2237600001{i}" for i in range(8)]
-
-
-async def enqueue(gateway: Gateway, phones: list[str], text: str = "Avis") -> None:
-    async with gateway.sessionmaker() as db, db.begin():
-        for phone in phones:
-            await gateway.outbox.enqueue(db, phone=phone, text=text, language="fr", kind="notice")
-
-
-async def rows(gateway: Gateway) -> list[OutboundMessage]:
-    async with gateway.sessionmaker() as db:
-        return list((await db.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
-
-
-async def make_due(gateway: Gateway) -> None:
-    async with gateway.sessionmaker() as db, db.begin():
-        await db.execute(update(OutboundMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
 
 
 async def age_claims_but_the_newest(gateway: Gateway) -> None:
@@ -103,10 +85,10 @@ async def test_a_pass_longer_than_the_lease_never_sends_a_message_twice(
     readings = itertools.count()
     lapsed = timedelta(seconds=gateway.settings.dispatch_lease_s)
     first.clock = lambda: utcnow() + (lapsed if next(readings) else timedelta())
-    await enqueue(gateway, NUMBERS)
+    await enqueue_to(gateway, NUMBERS)
     await first.dispatch_once()
     assert sorted(channel.sent) == sorted(NUMBERS)  # each number once, not twice
-    found = await rows(gateway)
+    found = await outbox_rows(gateway)
     assert {m.status for m in found} == {"sent"}
     assert all(m.claimed_by is None for m in found)
 
@@ -114,7 +96,7 @@ async def test_a_pass_longer_than_the_lease_never_sends_a_message_twice(
 async def test_an_answer_is_recorded_only_by_the_worker_that_still_holds_the_claim(
     gateway: Gateway, make_dispatcher: MakeDispatcher
 ) -> None:
-    await enqueue(gateway, NUMBERS[:1])
+    await enqueue_to(gateway, NUMBERS[:1])
     [mine] = await claims.claim_due(gateway.sessionmaker, gateway.vault, "first", 10)
     async with gateway.sessionmaker() as db, db.begin():
         await db.execute(update(OutboundMessage).values(claimed_at=utcnow() - timedelta(hours=1)))
@@ -132,7 +114,7 @@ async def test_an_answer_is_recorded_only_by_the_worker_that_still_holds_the_cla
         retry_base_s=1,
         worker_id="first",
     )
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.claimed_by, row.failure_reason) == ("sending", "second", None)
     # And a claim confirmed by its owner only.
     assert await claims.confirm(gateway.sessionmaker, "first", "slow", [row.id]) == set()
@@ -150,28 +132,19 @@ def test_a_claim_is_no_bigger_than_the_slowest_channel_sends_in_a_third_of_the_l
     assert claim_size(settings, [1 / 3600]) == 1  # at least one
 
 
-def android_then_orange(android: SmsProvider, orange: SmsProvider) -> ChannelSet:
-    names = [android.name, orange.name]
-    routes = parse_routes("*: android_sms>orange", names)
-    return ChannelSet({android.name: android, orange.name: orange}, routes, last_channels)
-
-
 async def test_an_uncertain_android_send_never_goes_out_through_the_fallback(
-    gateway: Gateway,
-    phone_ml: FakePhone,
-    make_provider: MakeProvider,
-    orange: FakeOrange,
-    make_orange: MakeOrange,
-    make_dispatcher: MakeDispatcher,
+    gateway: Gateway, phone_ml: FakePhone, make_provider: MakeProvider, fakes: Fakes
 ) -> None:
     # The phone stores the message and the connection drops before its answer. The route has a
     # fallback, one failure moves a message on, one failed request marks a channel down: none of
     # it may send the message through Orange, whatever the number of tries.
     phone_ml.faults.drops, phone_ml.faults.keep_dropped = 1, True
     android = make_provider(config(phone_ml, "ml", "+223"), down_s=3600.0, uncertain_hold_s=0.0)
-    channels = android_then_orange(android, make_orange())
-    dispatcher = make_dispatcher(channels, route_fallback_after=1, channel_down_after=1, sms_max_attempts=6)
-    await enqueue(gateway, NUMBERS[:1], "Votre signalement R-7K3F")
+    channels = channel_set("*: android_sms>orange", android, fakes.make_orange())
+    dispatcher = fakes.make_dispatcher(
+        channels, route_fallback_after=1, channel_down_after=1, sms_max_attempts=6
+    )
+    await enqueue_to(gateway, NUMBERS[:1], "Votre signalement R-7K3F")
     await dispatcher.dispatch_once()
     async with gateway.sessionmaker() as db:
         state = await db.get(ChannelState, "android_sms")
@@ -180,47 +153,41 @@ async def test_an_uncertain_android_send_never_goes_out_through_the_fallback(
     for _ in range(4):
         await make_due(gateway)
         await dispatcher.dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.provider, row.tried_channels) == ("queued", "android_sms", "")
     assert row.last_error == "uncertain: waiting for phone ml"
-    assert orange.sent == []
+    assert fakes.orange.sent == []
     # At the end of its attempts it fails, still without Orange.
     await make_due(gateway)
     await dispatcher.dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "failed"
     assert row.last_error is not None
     assert "may have been sent" in row.last_error
-    assert orange.sent == []
+    assert fakes.orange.sent == []
     assert len(phone_ml.messages) == 1
 
 
 async def test_an_uncertain_orange_send_is_retried_through_orange_only_with_its_correlator(
-    gateway: Gateway,
-    at_provider: SmsProvider,
-    orange: FakeOrange,
-    make_orange: MakeOrange,
-    make_dispatcher: MakeDispatcher,
+    gateway: Gateway, fakes: Fakes
 ) -> None:
-    orange.faults.server_errors = 3  # 503 to a send: Orange may have taken it
-    names = ["orange", "africastalking"]
-    routes = parse_routes("*: orange>africastalking", names)
-    channels = ChannelSet({"orange": make_orange(), "africastalking": at_provider}, routes, last_channels)
-    dispatcher = make_dispatcher(channels, route_fallback_after=1, channel_down_after=1)
-    await enqueue(gateway, NUMBERS[:1])
+    fakes.orange.faults.server_errors = 3  # 503 to a send: Orange may have taken it
+    channels = channel_set("*: orange>africastalking", fakes.make_orange(), fakes.at_provider)
+    dispatcher = fakes.make_dispatcher(channels, route_fallback_after=1, channel_down_after=1)
+    await enqueue_to(gateway, NUMBERS[:1])
     for _ in range(4):
         await dispatcher.dispatch_once()
         await make_due(gateway)
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.provider, row.tried_channels) == ("sent", "orange", "")
-    assert [s.client_correlator for s in orange.sent] == [f"gw-{row.id}"]
+    assert [s.client_correlator for s in fakes.orange.sent] == [f"gw-{row.id}"]
 
 
 async def test_a_claim_that_lapses_after_its_request_was_confirmed_stays_on_that_phone(
     gateway: Gateway,
 ) -> None:
     # A worker confirmed a request to phone ml and died before recording the answer.
-    await enqueue(gateway, NUMBERS[:1])
+    await enqueue_to(gateway, NUMBERS[:1])
     [claimed] = await claims.claim_due(gateway.sessionmaker, gateway.vault, "dead", 10)
     assert await claims.confirm(gateway.sessionmaker, "dead", "android_sms", [claimed.id], "gw-abc", "ml")
     async with gateway.sessionmaker() as db, db.begin():
@@ -235,39 +202,33 @@ async def test_a_claim_that_lapses_after_its_request_was_confirmed_stays_on_that
 
 
 async def test_an_anonymous_receipt_never_goes_through_a_phone_unless_allowed(
-    gateway: Gateway,
-    phone_ml: FakePhone,
-    make_provider: MakeProvider,
-    orange: FakeOrange,
-    make_orange: MakeOrange,
-    make_dispatcher: MakeDispatcher,
+    gateway: Gateway, phone_ml: FakePhone, make_provider: MakeProvider, fakes: Fakes
 ) -> None:
     android = make_provider(config(phone_ml, "ml", "+223"))
     assert android.keeps_copies
     receipt = "Votre signalement anonyme R-7K3F"
 
     async def receipt_to(number: str) -> None:
-        async with gateway.sessionmaker() as db, db.begin():
-            await gateway.outbox.enqueue(
-                db, phone=number, text=receipt, language="fr", kind="receipt", scrub_after_send=True
-            )
+        await enqueue_to(gateway, [number], receipt, kind="receipt", scrub=True)
 
     # Phones only: it is dropped, as a receipt refused for good is (its number next to its
     # reference is what anonymity must not leave behind), and the phone never sees it.
-    only_phones = ChannelSet({"android_sms": android}, parse_routes("", ["android_sms"]))
+    only_phones = channel_set("", android)
     await receipt_to(NUMBERS[0])
-    await make_dispatcher(only_phones).dispatch_once()
-    assert await rows(gateway) == []
+    await fakes.make_dispatcher(only_phones).dispatch_once()
+    assert await outbox_rows(gateway) == []
     assert phone_ml.messages == {}
     # A route with another channel: that one, at once.
     await receipt_to(NUMBERS[1])
-    await make_dispatcher(android_then_orange(android, make_orange())).dispatch_once()
-    assert orange.recipients() == [NUMBERS[1]]
+    await fakes.make_dispatcher(
+        channel_set("*: android_sms>orange", android, fakes.make_orange())
+    ).dispatch_once()
+    assert fakes.orange.recipients() == [NUMBERS[1]]
     assert phone_ml.messages == {}
     # The operator allows it (GATEWAY_ANDROID_ANONYMOUS_RECEIPTS=true): through the phone.
     android.keeps_copies = False
     await receipt_to(NUMBERS[2])
-    await make_dispatcher(only_phones).dispatch_once()
+    await fakes.make_dispatcher(only_phones).dispatch_once()
     assert phone_ml.sent_to(NUMBERS[2]) == [receipt]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
+from tests.helpers import sent_message
 
 SMS_URL = "/callbacks/africastalking/sms"
 DLR_URL = "/callbacks/africastalking/delivery-reports"
@@ -89,16 +90,6 @@ async def test_a_provider_retry_is_stored_once_and_still_200(
     assert (inbound, replies) == (1, 1)  # one report, one receipt
 
 
-async def _sent_message(gateway: Gateway, provider_id: str = "ATXid_1") -> int:
-    async with gateway.sessionmaker() as db, db.begin():
-        message = await gateway.outbox.enqueue(
-            db, phone="+22376000001", text="x", language="fr", kind="reply"
-        )
-        message.status, message.provider_message_id = "sent", provider_id
-        await db.flush()
-        return message.id
-
-
 @pytest.mark.parametrize(
     ("statuses", "final", "reason"),
     [
@@ -115,7 +106,7 @@ async def _sent_message(gateway: Gateway, provider_id: str = "ATXid_1") -> int:
 async def test_delivery_reports(
     statuses: list[str], final: str, reason: str | None, client: httpx.AsyncClient, gateway: Gateway
 ) -> None:
-    message_id = await _sent_message(gateway)
+    message_id = await sent_message(gateway, "ATXid_1")
     for status in statuses:
         form = {
             "id": "ATXid_1",
@@ -146,7 +137,7 @@ async def test_delivery_reports(
 async def test_delivery_report_repeated_or_unknown_or_malformed(
     client: httpx.AsyncClient, gateway: Gateway
 ) -> None:
-    await _sent_message(gateway)
+    await sent_message(gateway, "ATXid_1")
     form = {"id": "ATXid_1", "status": "Success", "phoneNumber": "+22376000001"}
     assert (await client.post(DLR_URL, data=form)).status_code == 200
     assert (await client.post(DLR_URL, data=form)).status_code == 200
@@ -164,7 +155,7 @@ async def test_blacklisted_failure_opts_the_contact_out(client: httpx.AsyncClien
         from gateway.contacts.service import get_or_create_contact
 
         await get_or_create_contact(db, gateway.vault, "+22376000001")
-    await _sent_message(gateway)
+    await sent_message(gateway, "ATXid_1")
     await client.post(DLR_URL, data={"id": "ATXid_1", "status": "Failed", "failureReason": "UserInBlackList"})
     async with gateway.sessionmaker() as db:
         contact = await find_contact(db, gateway.vault, "+22376000001")

@@ -16,7 +16,7 @@ from gateway.reports.models import Report
 from gateway.sms.models import InboundMessage
 from gateway.wiring import Gateway
 from tests.fakes.android_sms_server import FakePhone, Webhook
-from tests.helpers import count
+from tests.helpers import count, sent_message
 
 URL = "/callbacks/android_sms/events"
 REPORT = "Des hommes armés sur la route de Zégoua"
@@ -146,16 +146,6 @@ async def test_the_callback_token_is_required_when_set(phone_ml: FakePhone, andr
     assert (refused.status_code, taken.status_code) == (403, 200)
 
 
-async def _sent(gateway: Gateway, provider_id: str) -> int:
-    async with gateway.sessionmaker() as db, db.begin():
-        message = await gateway.outbox.enqueue(
-            db, phone="+22376000001", text="x", language="fr", kind="reply"
-        )
-        message.status, message.provider_message_id = "sent", provider_id
-        await db.flush()
-        return message.id
-
-
 @pytest.mark.parametrize(
     ("events", "final", "reason"),
     [
@@ -174,7 +164,7 @@ async def test_statuses_are_recorded(
     android_client: httpx.AsyncClient,
     gateway: Gateway,
 ) -> None:
-    message_id = await _sent(gateway, "gw0123")
+    message_id = await sent_message(gateway, "gw0123")
     for event in events:
         response = await post(android_client, phone_ml.status(event, "gw0123", "+22376000001"))
         assert response.json() == {"status": "recorded"}
@@ -189,7 +179,7 @@ async def test_statuses_are_recorded(
 async def test_a_failure_reason_naming_a_number_is_masked(
     phone_ml: FakePhone, android_client: httpx.AsyncClient, gateway: Gateway
 ) -> None:
-    message_id = await _sent(gateway, "gw0456")
+    message_id = await sent_message(gateway, "gw0456")
     hook = phone_ml.status("sms:failed", "gw0456", "+22376000001", "Delivery result from SC +22376999888: 64")
     await post(android_client, hook)
     async with gateway.sessionmaker() as db:

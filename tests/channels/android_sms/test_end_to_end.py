@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from gateway.channels.providers import build_channels
 from gateway.committees.service import NewMember
+from gateway.config import Settings
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
@@ -19,18 +20,14 @@ from tests.helpers import MakeCommittee
 URL = "/callbacks/android_sms/events"
 
 
-async def test_a_texted_report_gets_its_receipt_through_the_same_phone(
-    android_gateway: Gateway,
-    android_client: httpx.AsyncClient,
-    phone_ml: FakePhone,
-    phone_bf: FakePhone,
-) -> None:
-    gateway = android_gateway
+def through_the_phones(gateway: Gateway, phone_ml: FakePhone, phone_bf: FakePhone) -> Settings:
+    """The gateway's settings with the Android channel alone: phone ml for +223, bf for +226,
+    no pacing."""
     phones = (
         f"ml=http://127.0.0.1:{phone_ml.port},{phone_ml.username},{phone_ml.password},+223;"
         f"bf=http://127.0.0.1:{phone_bf.port},{phone_bf.username},{phone_bf.password},+226"
     )
-    settings = gateway.settings.model_copy(
+    return gateway.settings.model_copy(
         update={
             "channels": "android_sms",
             "android_phones": phones,
@@ -38,6 +35,16 @@ async def test_a_texted_report_gets_its_receipt_through_the_same_phone(
             "sms_rate_per_s": 0,
         }
     )
+
+
+async def test_a_texted_report_gets_its_receipt_through_the_same_phone(
+    android_gateway: Gateway,
+    android_client: httpx.AsyncClient,
+    phone_ml: FakePhone,
+    phone_bf: FakePhone,
+) -> None:
+    gateway = android_gateway
+    settings = through_the_phones(gateway, phone_ml, phone_bf)
     channels = build_channels(settings)
     hook = phone_bf.received("+22670000001", "Des hommes armés ont bloqué la route de Niangoloko")
     answer = await android_client.post(URL, content=hook.body, headers=hook.headers)
@@ -75,18 +82,7 @@ async def test_an_urgent_texted_report_reaches_its_committee_through_the_phones(
 ) -> None:
     gateway = android_gateway
     await make_committee("Niangoloko", ["Niangoloko"], [NewMember("Maire", "+22670000050", "fr")])
-    phones = (
-        f"ml=http://127.0.0.1:{phone_ml.port},{phone_ml.username},{phone_ml.password},+223;"
-        f"bf=http://127.0.0.1:{phone_bf.port},{phone_bf.username},{phone_bf.password},+226"
-    )
-    settings = gateway.settings.model_copy(
-        update={
-            "channels": "android_sms",
-            "android_phones": phones,
-            "android_send_interval_s": 0.0,
-            "sms_rate_per_s": 0,
-        }
-    )
+    settings = through_the_phones(gateway, phone_ml, phone_bf)
     channels = build_channels(settings)
     hook = phone_bf.received("+22670000001", "URGENT des hommes armés sur la route de Niangoloko")
     assert (await android_client.post(URL, content=hook.body, headers=hook.headers)).json() == {

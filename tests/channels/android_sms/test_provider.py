@@ -3,41 +3,22 @@ silent mid-batch, the request that may have reached a phone, pacing (on a fake c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
 
 from gateway.channels.android_sms import build
 from gateway.channels.android_sms.provider import AndroidSmsProvider, Pacer
 from gateway.config import SettingsError
 from gateway.db.base import utcnow
 from gateway.outbox.dispatcher import Dispatcher
-from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
 from tests.channels.android_sms.conftest import MakeProvider, config
 from tests.fakes.android_sms_server import FakePhone
+from tests.helpers import enqueue, make_due, outbox_rows
 
-MakeDispatcher = Callable[..., Dispatcher]
 ML = tuple(f"+2237600000{i}" for i in range(1, 7))
-
-
-async def enqueue(gateway: Gateway, *messages: tuple[str, str]) -> None:
-    async with gateway.sessionmaker() as db, db.begin():
-        for phone, text in messages:
-            await gateway.outbox.enqueue(db, phone=phone, text=text, language="fr", kind="reply")
-
-
-async def rows(gateway: Gateway) -> list[OutboundMessage]:
-    async with gateway.sessionmaker() as db:
-        return list((await db.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
-
-
-async def make_due(gateway: Gateway) -> None:
-    async with gateway.sessionmaker() as db, db.begin():
-        await db.execute(update(OutboundMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
 
 
 def dispatcher(gateway: Gateway, provider: AndroidSmsProvider, concurrency: int = 1) -> Dispatcher:
@@ -55,7 +36,7 @@ async def test_each_number_goes_through_the_phone_of_its_country(
     assert phone_bf.sent_to("+22670000002") == ["Réunion lundi"]
     assert not phone_ml.sent_to("+22670000002")
     assert not phone_bf.sent_to("+22376000001")
-    sent = await rows(gateway)
+    sent = await outbox_rows(gateway)
     assert [m.status for m in sent] == ["sent", "sent"]
     # The id we gave is the one the app keeps: its webhooks find the message by it.
     assert {m.provider_message_id for m in sent} == set(phone_ml.messages) | set(phone_bf.messages)
@@ -68,7 +49,7 @@ async def test_a_number_no_phone_serves_fails_for_good(
     provider = make_provider(config(phone_ml, "ml", "+223"))
     await enqueue(gateway, ("+22670000002", "x"))
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.failure_reason) == ("failed", "NoPhoneForNumber")
 
 
@@ -82,13 +63,13 @@ async def test_a_phone_silent_mid_batch_leaves_its_messages_to_the_other_once(
     phone_ml.faults.offline_after = 2
     await enqueue(gateway, *((n, f"Avis {i}") for i, n in enumerate(ML)))
     await dispatcher(gateway, provider).dispatch_once()  # the two phones take turns until ml1 dies
-    after_first_pass = await rows(gateway)
+    after_first_pass = await outbox_rows(gateway)
     assert [m.status for m in after_first_pass].count("queued") == 1
     assert provider.phones["ml1"].down_until > provider.clock()  # out of rotation
     for _ in range(3):
         await make_due(gateway)
         await dispatcher(gateway, provider).dispatch_once()
-    final = await rows(gateway)
+    final = await outbox_rows(gateway)
     [waiting] = [m for m in final if m.status != "sent"]
     assert (waiting.status, waiting.last_error) == ("queued", "uncertain: waiting for phone ml1")
     assert (waiting.provider, waiting.provider_ref) == ("android_sms", "ml1")
@@ -106,14 +87,14 @@ async def test_a_request_that_may_have_reached_the_phone_is_not_sent_twice(
     phone_ml.faults.drops, phone_ml.faults.keep_dropped = 1, True
     await enqueue(gateway, ("+22376000001", "Votre signalement R-7K3F"))
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "queued"
     # The hold: not due again before GATEWAY_ANDROID_UNCERTAIN_HOLD_S (900 s here).
     assert row.next_attempt_at > utcnow() + timedelta(seconds=800)
     # ml1 is out of rotation; the message waits for it rather than going by ml2.
     await make_due(gateway)
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.last_error) == ("queued", "uncertain: waiting for phone ml1")
     assert phone_bf.messages == {}
     # ml1 comes back, seen by another process (a fresh provider: nothing in memory): the same
@@ -121,7 +102,7 @@ async def test_a_request_that_may_have_reached_the_phone_is_not_sent_twice(
     restarted = make_provider(config(phone_ml, "ml1", "+223"), config(phone_bf, "ml2", "+223"))
     await make_due(gateway)
     await dispatcher(gateway, restarted).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "sent"
     assert list(phone_ml.messages) == [row.provider_message_id]
     assert phone_bf.messages == {}
@@ -139,13 +120,13 @@ async def test_even_after_the_hold_no_other_phone_sends_it(
     for _ in range(3):
         await make_due(gateway)
         await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.last_error) == ("queued", "uncertain: waiting for phone ml1")
     assert (len(phone_ml.messages), len(phone_bf.messages)) == (0, 0)
     provider.phones["ml1"].down_until = provider.clock() - 1  # back
     await make_due(gateway)
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "sent"
     assert (len(phone_ml.messages), len(phone_bf.messages)) == (1, 0)
 
@@ -161,12 +142,12 @@ async def test_transient_faults_are_queued_again(
     provider = make_provider(config(phone_ml, "ml"), down_s=0.001)
     await enqueue(gateway, ("+22376000001", "x"))
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.attempts) == (status, 1)
     await make_due(gateway)
     provider.phones["ml"].down_until = provider.clock() - 1
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert row.status == "sent"
     assert len(phone_ml.sent_to("+22376000001")) == 1
 
@@ -177,7 +158,7 @@ async def test_wrong_credentials_take_the_phone_out_and_keep_the_message(
     provider = make_provider(config(phone_ml, "ml", password="wrong-password"))
     await enqueue(gateway, ("+22376000001", "x"))
     await dispatcher(gateway, provider).dispatch_once()
-    [row] = await rows(gateway)
+    [row] = await outbox_rows(gateway)
     assert (row.status, row.last_error) == ("queued", "phone ml: HTTP 401")
     assert provider.phones["ml"].down_reason == "HTTP 401"
 
@@ -235,7 +216,7 @@ async def test_sends_wait_for_their_slot_on_a_fake_clock(
     )
     await enqueue(gateway, *((n, f"t{i}") for i, n in enumerate(ML[:3])), ("+22670000001", "u"))
     await dispatcher(gateway, provider, concurrency=4).dispatch_once()
-    assert [m.status for m in await rows(gateway)] == ["sent"] * 4
+    assert [m.status for m in await outbox_rows(gateway)] == ["sent"] * 4
     # Three for the Mali phone at 0, 20, 40 s; the Burkina one went at once, on its own phone.
     assert sorted(waits) == [20.0, 20.0]
     assert now[0] == 40.0
