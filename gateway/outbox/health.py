@@ -11,7 +11,6 @@ says otherwise (one conditional statement, whoever wrote the row: another worker
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,15 +24,17 @@ from gateway.db.base import utcnow
 from gateway.db.engine import SessionMaker
 from gateway.outbox.models import ChannelState
 from gateway.outbox.provider import RecipientResult
+from gateway.security.phone import mask_in_text
 
 log = logging.getLogger(__name__)
 # A provider's error text may quote the number it refused: no run of digits that long is kept.
 OK_RECHECK_S = 10.0
-_DIGITS = re.compile(r"\+?\d[\d ]{5,}\d")
 
 
 def clean_detail(detail: str) -> str:
-    return _DIGITS.sub("…", detail)[:200]
+    # Whatever a provider's error text holds that may be a number, however it is written (dots,
+    # dashes, spaces), masked as in the logs: /readyz shows this detail.
+    return mask_in_text(detail)[:200]
 
 
 @dataclass(frozen=True)

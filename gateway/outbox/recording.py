@@ -69,7 +69,9 @@ def row_update(
     }
     # A message whose earlier request may have been taken stays where it is (models.py).
     pinned = message.uncertain or result.outcome == "uncertain"
-    failed_here = message.channel_attempts + 1
+    # Its failures on the channel that answered: those counted on another (the one before it,
+    # passed over while down) are not this one's.
+    failed_here = (message.channel_attempts if message.provider in (provider, None) else 0) + 1
     move_on = has_next and message.attempts < max_attempts and not result.opted_out and not pinned
     if result.outcome == "accepted":
         values.update(

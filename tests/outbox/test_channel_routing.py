@@ -207,10 +207,16 @@ async def test_a_claim_busy_past_the_lease_hands_its_messages_back(gateway: Gate
 async def test_a_channel_state_never_keeps_a_number(gateway: Gateway) -> None:
     async with gateway.sessionmaker() as db, db.begin():
         await write_state(
-            db, "orange", "down", "SVC0004: invalid address tel:+22376000001 (+226 70 00 00 01)"
+            db,
+            "orange",
+            "down",
+            "SVC0004: invalid address tel:+22376000001 (+226 70 00 00 01), 76.12.34.56, 76-12-34-57",
         )
     async with gateway.sessionmaker() as db:
         state = await db.get(ChannelState, "orange")
     assert state is not None
     assert "22376000001" not in state.detail
     assert "70 00 00 01" not in state.detail
+    assert "76.12.34.56" not in state.detail  # dotted and dashed, as people write them
+    assert "76-12-34-57" not in state.detail
+    assert "SVC0004" in state.detail  # the error code stays
