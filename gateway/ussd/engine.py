@@ -102,9 +102,16 @@ class Engine:
 
     # -- hops -------------------------------------------------------------------------------
 
-    async def start(self, state: dict[str, Any], runtime: Runtime) -> Reply:
+    async def start(self, state: dict[str, Any], runtime: Runtime, text: str = "") -> Reply:
+        """The first screen; inputs already in the first hop (a code dialled as *384*1234*1#,
+        `text` "1") are played on it in order."""
         await self._enter(state, self.flows.parse(ENTRY), runtime, push=False)
-        return await self.render(state, runtime)
+        reply = await self.render(state, runtime)
+        for part in text.split("*") if text else []:
+            if reply.end:
+                break
+            reply = await self.handle(state, part, runtime)
+        return reply
 
     async def handle(self, state: dict[str, Any], user_input: str, runtime: Runtime) -> Reply:
         if state.get("ended"):

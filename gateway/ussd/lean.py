@@ -1,24 +1,24 @@
-"""The lean hop: a caller answering a menu or typing text in a session already under way.
+"""The lean hop: most hops of a report, done with the driver itself (store.py), not the ORM.
 
-Most hops of a session are that: the row is read, the engine moves through flows and catalogs, the
-row is written back — nothing else in the database. Those run here, on the driver (store.py), in
-two statements (one, when this process wrote the row last). So do the first hop of a session (a
-read of what it needs, then the row and its flood mark in one write) and the language choice (the
-contact with the row, in one transaction). Whatever needs more (an action such as sending the
-report, the caller's reports, a draft to resume, a flood, the end of a session, a row or a
-contact another process moved on meanwhile) is handed to the full path (service.py) before
-anything is written, which then does the hop from the start, under a row lock, with the ORM. So
-both paths give the same answer, and a hop is never half done by one and finished by the other.
+A menu answer or a text: the row read (not even that when this process wrote it last), the engine
+moves through flows and catalogs, the row written back with a guard. The dial: one read of what it
+needs, then the row and its flood mark in one write. The language choice: the contact with the
+row, in one transaction. Sending a named report: lean_report.py. Whatever needs more (an
+anonymous report, a subscription, members to alert, the caller's reports, a draft to resume, a
+flood, another end of a session, a row or a contact another process moved on meanwhile) is handed
+to the full path (service.py) before anything is written, which then does the hop from the start,
+under a row lock, with the ORM. So both paths give the same answer, and a hop is never half done by
+one and finished by the other.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 
 from gateway.areas.directory import AreaDirectory
+from gateway.db.base import utcnow
 from gateway.db.errors import connection_lost
 from gateway.flood.counter import WINDOW as FLOOD_WINDOW
 from gateway.i18n.languages import LANGUAGES
@@ -130,13 +130,14 @@ class LeanHops:
         self, connection: HopConnection, directory: AreaDirectory, request: UssdRequest, context: HopContext
     ) -> Reply | None:
         remembered = self._recent.pop(request.session_id, None)
-        if remembered is not None:
-            row: StoredSession | None = _as_row(*remembered)
-        else:
-            row = await connection.load((request.session_id, self.pseudonyms.session_id(request.session_id)))
-            if row is None:
-                return await self._first(connection, directory, request, context)
-        if row is None or not row.hops or row.ended or row.state.get("resume_from"):
+        row = (
+            _as_row(*remembered)
+            if remembered is not None
+            else await connection.load((request.session_id, self.pseudonyms.session_id(request.session_id)))
+        )
+        if row is None:
+            return await self._first(connection, directory, request, context)
+        if not row.hops or row.ended or row.state.get("resume_from"):
             return None
         context.language = row.language or (row.state.get("caller") or {}).get("language")
         if request.text == row.last_text:
@@ -212,7 +213,7 @@ class LeanHops:
         """A session's first hop (or a hop of a session this database never saw): as the full
         path's, from what one read finds; a flood, a draft to offer or a row that appeared
         meanwhile are the full path's."""
-        now = datetime.now(UTC)
+        now = utcnow()
         phone_hashes = self.vault.lookup_hashes(request.phone)
         flood_key = self.flood.key(request.phone, now)
         facts = await connection.first_facts(
@@ -239,12 +240,7 @@ class LeanHops:
         state["caller"] = caller
         runtime = MenuRuntime(directory, caller)
         try:
-            reply = await self.engine.start(state, runtime)
-            # Inputs already in the first hop (a code dialled as *384*1234*1#) are played in order.
-            for part in request.text.split("*") if request.text else []:
-                if reply.end:
-                    break
-                reply = await self.engine.handle(state, part, runtime)
+            reply = await self.engine.start(state, runtime, request.text)
         except NeedsFullPath:
             return None
         if reply.end or runtime.language is not None:

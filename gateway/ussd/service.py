@@ -122,12 +122,7 @@ class UssdService:
             state = new_state(hop.language)
             if caller.resumable is not None:
                 state["resume_from"] = caller.resumable.id
-            reply = await self.engine.start(state, runtime)
-            # Inputs already in the first hop (a code dialled as *384*1234*1#) are played in order.
-            for part in request.text.split("*") if request.text else []:
-                if reply.end:
-                    break
-                reply = await self.engine.handle(state, part, runtime)
+            reply = await self.engine.start(state, runtime, request.text)
         else:
             # A deep copy: the ORM compares the new value with the loaded one to decide on an UPDATE.
             state = copy.deepcopy(row.state)

@@ -1,20 +1,19 @@
-"""The session row of a lean hop, read and written with the driver itself: two statements on one
-connection, no ORM, no explicit transaction.
+"""The session row of a lean hop (lean.py), read and written with the driver itself, no ORM.
 
-The write is guarded by the hop count it was read with (and by the session being still open: the
-sweep ends idle ones without a hop), so it is the hop's one transaction and two
-processes answering the same session cannot both win: the loser is told, and the hop goes the
-full way (ussd/service.py), under a row lock. PostgreSQL: asyncpg, with a pool of its own, no
-pre-ping and no reset between uses (a dead connection is found out by the hop, which is retried
-once on another). SQLite: the standard sqlite3 module on the event loop's thread, which costs
-microseconds; it never waits for the write lock, since another connection's transaction may need
-this very loop to finish: when the lock is taken it yields to the loop a few times, then gives
-the hop to the full path, which waits properly.
+Every write is guarded by the hop count it was read with (and by the session being still open: the
+sweep ends idle ones without a hop), so two processes answering the same session cannot both win:
+the loser is told, writes nothing, and the hop goes the full way (ussd/service.py), under a row
+lock. A menu hop is one guarded UPDATE; the dial one read (the row, the number's flood marks, its
+contact, a draft to resume) and one write (the row with its flood mark); the language choice the
+contact with the row; a named report the report, its receipt, the usual commune and the session's
+end — each of those writes one statement on PostgreSQL or one transaction on SQLite.
 
-Besides menu hops, two more are done here: a session's first hop (a read of what it needs —
-the row, the number's flood marks, its contact, a draft to resume — then the row and the flood
-mark written together) and the language choice (the contact made or changed with the row, in one
-transaction).
+PostgreSQL: asyncpg, with a pool of its own, no pre-ping and no reset between uses (a dead
+connection is found out by the hop, which is retried once on another). SQLite: the standard
+sqlite3 module on the event loop's thread, which costs microseconds; it never waits for the write
+lock on the loop (another connection's transaction may need this very loop to finish): it waits
+beside it, woken when this process's transactions end (WriteLockReleased), and after ~130 ms gives
+the hop to the full path.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db.base import utcday, utcnow
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
 
@@ -72,7 +72,7 @@ class MenuHopWrite:
             self.last_text,
             self.last_screen,
             self.language,
-            datetime.now(UTC),
+            utcnow(),
             self.last_response,
             self.in_report,
             self.state_json,
@@ -166,7 +166,12 @@ class EndHopWrite:
 
 
 class _Lost(Exception):
-    """Rolls a transaction back: its guard found the row (or the contact) moved on."""
+    """Rolls a transaction back: its guard found the row (or the contact) moved on, or (a
+    report) what `outcome` says."""
+
+    def __init__(self, outcome: Sent = "lost") -> None:
+        super().__init__(outcome)
+        self.outcome: Sent = outcome
 
 
 class StoreBusy(Exception):
@@ -252,11 +257,6 @@ def _row(values: Any) -> StoredSession:
 
 def dump_state(state: dict[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-
-
-def _day(moment: datetime) -> datetime:
-    # Contacts keep days, not moments (contacts/models.py).
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _sqlite_time(moment: datetime) -> str:
@@ -387,26 +387,30 @@ class _SqliteHop:
             resumable=resumable is not None,
         )
 
-    async def _begin(self) -> None:
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Callable[..., sqlite3.Cursor]]:
+        """Under the write lock (StoreBusy when another connection keeps it); rolled back on any
+        exception, which propagates — _Lost included, for the caller to turn into its answer."""
         await self._execute("BEGIN IMMEDIATE", ())
+        try:
+            yield self._connection.execute
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
 
     async def create(self, row: NewSessionRow, moment: datetime) -> int | None:
-        await self._begin()
         try:
-            cursor = self._connection.execute(self.INSERT, _sqlite_values(row.inserted(moment)))
-            if cursor.rowcount != 1:
-                raise _Lost
-            row_id = cursor.lastrowid
-            self._connection.execute(self.FLOOD_MARK, (row.flood_key, _sqlite_time(moment)))
-            self._connection.execute("COMMIT")
-        except BaseException as exc:
-            self._connection.execute("ROLLBACK")
-            # A contact named by the row deleted meanwhile (an idle one purged): the full path's.
-            if isinstance(exc, _Lost | sqlite3.IntegrityError):
-                return None
-            raise
-        assert row_id is not None
-        return row_id
+            async with self._transaction() as run:
+                cursor = run(self.INSERT, _sqlite_values(row.inserted(moment)))
+                if cursor.rowcount != 1:
+                    raise _Lost
+                run(self.FLOOD_MARK, (row.flood_key, _sqlite_time(moment)))
+        except (_Lost, sqlite3.IntegrityError):
+            # Made meanwhile; or a contact the row names deleted meanwhile (an idle one purged).
+            return None
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     async def save_with_contact(
         self,
@@ -415,39 +419,34 @@ class _SqliteHop:
         change: ContactLanguage,
         write_for: Callable[[int], MenuHopWrite],
     ) -> MenuHopWrite | None:
-        run = self._connection.execute
-        day = _sqlite_time(_day(datetime.now(UTC)))
-        await self._begin()
+        day = _sqlite_time(utcday())  # contacts keep days, not moments
         try:
-            if change.contact_id is None:
-                hashes = _marks(len(change.phone_hashes))
-                if run(
-                    f"SELECT 1 FROM contacts WHERE phone_hash IN ({hashes})", change.phone_hashes
-                ).fetchone():
+            async with self._transaction() as run:
+                if change.contact_id is None:
+                    hashes = _marks(len(change.phone_hashes))
+                    if run(
+                        f"SELECT 1 FROM contacts WHERE phone_hash IN ({hashes})", change.phone_hashes
+                    ).fetchone():
+                        raise _Lost
+                    contact_id = run(
+                        "INSERT INTO contacts (phone_hash, phone_encrypted, language, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (change.phone_hash, change.phone_encrypted, change.language, day, day),
+                    ).lastrowid
+                    assert contact_id is not None
+                else:
+                    contact_id = change.contact_id
+                    updated = run(
+                        "UPDATE contacts SET language = ?, updated_at = ? WHERE id = ?",
+                        (change.language, day, contact_id),
+                    )
+                    if updated.rowcount != 1:
+                        raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
+                write = write_for(contact_id)
+                if run(self.SAVE, _sqlite_values(write.saved(session_id, read_hops))).rowcount != 1:
                     raise _Lost
-                contact_id = run(
-                    "INSERT INTO contacts (phone_hash, phone_encrypted, language, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (change.phone_hash, change.phone_encrypted, change.language, day, day),
-                ).lastrowid
-                assert contact_id is not None
-            else:
-                contact_id = change.contact_id
-                updated = run(
-                    "UPDATE contacts SET language = ?, updated_at = ? WHERE id = ?",
-                    (change.language, day, contact_id),
-                )
-                if updated.rowcount != 1:
-                    raise _Lost  # deleted meanwhile (an idle contact purged): the full path's
-            write = write_for(contact_id)
-            if run(self.SAVE, _sqlite_values(write.saved(session_id, read_hops))).rowcount != 1:
-                raise _Lost
-            run("COMMIT")
-        except BaseException as exc:
-            run("ROLLBACK")
-            if isinstance(exc, _Lost | sqlite3.IntegrityError):
-                return None
-            raise
+        except (_Lost, sqlite3.IntegrityError):
+            return None
         return write
 
     # -- the report hop --------------------------------------------------------------------
@@ -461,17 +460,15 @@ class _SqliteHop:
 
     async def send_report(self, write: ReportWrite) -> Sent:
         # Statements on the loop's thread cost microseconds: one after the other, under the lock.
-        run = self._connection.execute
-        await self._begin()
         try:
-            outcome = self._send_report(run, write)
-        except BaseException as exc:
-            run("ROLLBACK")
-            # A contact deleted meanwhile (an idle one purged): the full path's to sort out.
-            if isinstance(exc, sqlite3.IntegrityError):
-                return "lost"
-            raise
-        run("COMMIT" if outcome == "sent" else "ROLLBACK")
+            async with self._transaction() as run:
+                outcome = self._send_report(run, write)
+                if outcome != "sent":
+                    raise _Lost(outcome)
+        except _Lost as lost:
+            return lost.outcome
+        except sqlite3.IntegrityError:
+            return "lost"  # a contact deleted meanwhile (an idle one purged): the full path's
         return outcome
 
     def _send_report(self, run: Callable[..., sqlite3.Cursor], write: ReportWrite) -> Sent:
@@ -616,7 +613,7 @@ class _PostgresHop:
         write_for: Callable[[int], MenuHopWrite],
     ) -> MenuHopWrite | None:
         connection = self._connection
-        day = _day(datetime.now(UTC))
+        day = utcday()  # contacts keep days, not moments
         try:
             async with connection.transaction():
                 if change.contact_id is None:

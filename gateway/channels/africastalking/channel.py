@@ -15,21 +15,14 @@ from gateway.outbox.provider import ChannelCheck
 
 
 class AfricasTalkingChannel(AfricasTalkingSms):
-    def __init__(
-        self,
-        username: str,
-        api_key: str,
-        api_url: str,
-        sender_id: str | None = None,
-        timeout: tuple[float, float] = (3.05, 9.05),
-    ) -> None:
-        super().__init__(username, api_key, api_url, sender_id, timeout)
-        self.application = ApplicationService(username, api_key)
-        self.application._baseUrl = api_url.rstrip("/")
-
     async def check(self) -> ChannelCheck:
+        # The SDK's application service, made from the SMS one's credentials and URL: only the
+        # check asks for it.
+        sms = self.service
+        application = ApplicationService(sms._username, sms._api_key)
+        application._baseUrl = sms._baseUrl
         try:
-            answer = await asyncio.to_thread(self.application.fetch_application_data, None, self.timeout)
+            answer = await asyncio.to_thread(application.fetch_application_data, None, self.timeout)
         except AfricasTalkingException as exc:  # 401: wrong username or API key
             return ChannelCheck(False, f"Africa's Talking refused: {str(exc)[:120]}")
         except requests.RequestException as exc:
