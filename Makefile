@@ -12,7 +12,7 @@ LOCK_ARGS ?=
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
 	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test lint unit check-flows bench clean dev-key lock
+.PHONY: run test lint unit check-flows bench clean dev-key lock review-sheets
 
 # Exactly the hash-checked files of the lock, so what runs here and in CI is what the image deploys;
 # the project goes in editable without choosing dependencies of its own. `pip check` stops a
@@ -59,6 +59,15 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint check-flows unit
+
+# What a native reviewer reads or prints (docs/translation.md): one sheet per national language,
+# made again whenever a catalog or a flow changes (tests/i18n/test_review_sheets_current.py says so).
+review-sheets: $(STAMP)
+	mkdir -p docs/review
+	for lang in bm dyu mos; do \
+		$(BIN)/gateway i18n sheet $$lang --html docs/review/$$lang.html --pdf docs/review/$$lang.pdf \
+			--csv docs/review/$$lang.csv || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ussd_load.py

@@ -4,7 +4,8 @@ full report sessions one after the other, CPU time per hop by kind of hop.
     .venv/bin/python benchmarks/hop_profile.py [--sessions N] [--database-url URL] [--profile]
 
 The kinds: `first` (the dial: session made, flood mark, contact looked up), `language` (the
-contact made), `menu` (a menu answered: load, engine, save), `text` (the description), `submit`
+contact made), `menu` (a menu answered: load, engine, save), `text` (the commune typed and matched,
+the description), `submit`
 (the report, its receipt, the session ended). `--profile` adds cProfile's top functions. Figures
 are CPU seconds of this process (time.process_time), which is what one server process spends;
 the HTTP server and the sockets are left out on purpose: ussd_load.py measures those.
@@ -46,7 +47,8 @@ def kind_of(index: int, total: int) -> str:
         return "language"
     if index == total - 1:
         return "submit"
-    return "text" if index == 8 else "menu"
+    # The typed commune and the description (answers() in benchmarks/load/client.py).
+    return "text" if index in (5, 6) else "menu"
 
 
 async def call(app: Any, body: bytes) -> bytes:

@@ -37,10 +37,12 @@ class UssdCaller:
         self.session_id = ""
         self.inputs: list[str] = []
 
-    async def dial(self) -> str:
+    async def dial(self, *keys: str) -> str:
+        """A new session; `keys` dialled with the code (*384*1234*1# is `dial("1")`), which AT
+        sends as the first hop's input path."""
         self.session_id = "ATUid_" + secrets.token_hex(16)
-        self.inputs = []
-        return await self._post("")
+        self.inputs = list(keys)
+        return await self._post("*".join(self.inputs))
 
     async def send(self, answer: str) -> str:
         self.inputs.append(answer)

@@ -22,10 +22,10 @@ REFERENCE = re.compile(r"\bR-[0-9A-Z]{4,8}\b")
 
 
 # The answers of a full report from a new phone in French, after the first hop (text ""):
-# French, report a problem, security incident, Mali, Sikasso cercle, first commune, urgent,
-# <description>, not anonymous, no meeting notices, send.
+# French, report a problem, security incident, urgent, the commune typed, <description>, sent with
+# my number (the report flow of issue 14: 8 hops a session, 12 before it).
 def answers(number: int) -> list[str]:
-    return ["1", "1", "1", "1", "3", "1", "1", f"Test de charge: incident numero {number}", "3", "2", "1"]
+    return ["1", "1", "1", "1", "Benkadi", f"Test de charge: incident numero {number}", "2"]
 
 
 HOPS_PER_SESSION = len(answers(0)) + 1  # the first hop sends no answer

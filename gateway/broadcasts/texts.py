@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.broadcasts.errors import BrokenBroadcast
 from gateway.broadcasts.models import Broadcast, Meeting
 from gateway.i18n.catalogs import Catalogs, is_translated
-from gateway.i18n.dates import CLDR, day_month, own_locale_data, time_zone
+from gateway.i18n.dates import day_month, time_zone, weekday
 from gateway.i18n.languages import SOURCE_LANGUAGE, chain
 from gateway.i18n.text import fill
 
 NONE = "-"  # the language of a text nobody gets
 
 
-def clock(moment: datetime, language: str, locales_dir: Path) -> str:
-    """09:30 (Babel, fr and bm) or the project's pattern for dyu and mos."""
-    if language in CLDR:
-        return str(format_time(moment, "HH:mm", locale=CLDR[language]))
-    pattern = str(own_locale_data(locales_dir, language).get("time") or "{hour:02d}h{minute:02d}")
-    return pattern.format(hour=moment.hour, minute=moment.minute)
+# One clock for every language of a broadcast (09h30, as notices are written in Mali and Burkina
+# Faso): two readers comparing their messages must never wonder whether "09:30" and "09h30" are
+# the same meeting.
+CLOCK = "{hour:02d}h{minute:02d}"
+
+
+def clock(moment: datetime) -> str:
+    return CLOCK.format(hour=moment.hour, minute=moment.minute)
+
+
+def meeting_day(day: date, language: str, locales_dir: Path) -> str:
+    """The weekday, then the date (samedi 14 août, sibiri 14 uti): people plan by market day. The
+    date alone where a language has no weekday names yet, rather than a name in another one."""
+    name = weekday(day, language, locales_dir)
+    dated = day_month(day, language, locales_dir)
+    return f"{name} {dated}" if name else dated
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,8 @@ class BroadcastTexts:
             self.catalogs.translator(language).gettext(msgid),
             {
                 "title": title[0],
-                "date": day_month(local.date(), language, self.locales_dir),
-                "time": clock(local, language, self.locales_dir),
+                "date": meeting_day(local.date(), language, self.locales_dir),
+                "time": clock(local),
                 "place": meeting.place,
                 "agenda": _sentence(agenda[0]) if agenda else "",
             },
@@ -101,7 +110,8 @@ class BroadcastTexts:
         for link in chain(language):
             catalog = self.catalogs.catalogs.get(link)
             message = catalog.get(msgid) if catalog is not None else None
-            if message is not None and is_translated(message) and not message.fuzzy:
+            # Unreviewed (fuzzy) entries are shown too, as gettext's chain does here.
+            if message is not None and is_translated(message):
                 return link
         return NONE
 

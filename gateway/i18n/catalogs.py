@@ -3,6 +3,9 @@
 Babel 2.18 drops the Plural-Forms header of catalogs whose locale CLDR does not know (dyu, mos)
 when it compiles them, and Python's gettext then falls back to English plural rules. Compiling
 here with the header kept avoids that, and needs no build step before `serve`.
+
+Unreviewed translations (flag `fuzzy`, or the legacy `draft`) are compiled in and shown: see
+`compile_catalog` and docs/translation.md.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileParser, write_po
 
+from gateway.i18n.flags import is_translated
 from gateway.i18n.languages import CODES, chain
 
-DRAFT_FLAG = "draft"
+# Wide enough that no msgstr or comment is wrapped: the catalogs are written one line per string.
+_NO_WRAP = 100_000
 
 
 class _KeepPluralCatalog(Catalog):
@@ -37,10 +42,65 @@ def po_path(locales_dir: Path, code: str) -> Path:
     return locales_dir / code / "LC_MESSAGES" / "messages.po"
 
 
-def read_catalog(path: Path) -> Catalog:
+class ProjectCatalog(Catalog):
+    """A catalog that writes back the header lines it was read with, in their order.
+
+    Babel rewrites the header from its own fields: it drops the ones it does not know
+    (X-Review-Status) and, for dyu and mos, Plural-Forms; it adds placeholder ones
+    (Last-Translator: FULL NAME …). The review tools rewrite catalogs and must do neither.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.raw_headers: list[tuple[str, str]] = []
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _get_raw(self) -> list[tuple[str, str]]:
+        if not self.raw_headers:
+            return Catalog._get_mime_headers(self)
+        headers = [(name, value.rstrip("\n")) for name, value in self.raw_headers]
+        # Every header line ends in \n, the last one too (Babel ends its own Generated-By so).
+        name, value = headers[-1]
+        headers[-1] = (name, value + "\n")
+        return headers
+
+    def _set_raw(self, headers: list[tuple[str, str]]) -> None:
+        headers = list(headers)
+        Catalog._set_mime_headers(self, headers)
+        self.raw_headers = [(str(name), str(value)) for name, value in headers]
+
+    mime_headers = property(_get_raw, _set_raw)
+
+    def header(self, name: str) -> str:
+        return next((value for key, value in self.raw_headers if key.lower() == name.lower()), "")
+
+    def set_header(self, name: str, value: str) -> None:
+        if not self.raw_headers:
+            self.raw_headers = Catalog._get_mime_headers(self)
+        for index, (key, _) in enumerate(self.raw_headers):
+            if key.lower() == name.lower():
+                self.raw_headers[index] = (key, value)
+                return
+        self.raw_headers.append((name, value))
+
+
+def read_catalog(path: Path) -> ProjectCatalog:
+    catalog = ProjectCatalog()
     with path.open("rb") as handle:
-        catalog: Catalog = read_po(handle)
+        PoFileParser(catalog, ignore_obsolete=False).parse(handle)
     return catalog
+
+
+def po_bytes(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=_NO_WRAP, omit_header=False, sort_output=False)
+    return buffer.getvalue()
+
+
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    """Written whole to a sibling file, then renamed: a reader never sees half a catalog."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(po_bytes(catalog))
+    partial.replace(path)
 
 
 def compile_catalog(source: Catalog) -> gettext.GNUTranslations:
@@ -53,9 +113,10 @@ def compile_catalog(source: Catalog) -> gettext.GNUTranslations:
             catalog.delete(message.id, message.context)
     catalog.__class__ = _KeepPluralCatalog
     buffer = io.BytesIO()
-    # Drafts are real translations awaiting review: they are shown (better than French to a
-    # Mooré reader) but reported by `gateway i18n status`. Fuzzy entries are not shown.
-    write_mo(buffer, catalog, use_fuzzy=False)
+    # Unreviewed ("fuzzy") entries are compiled in, unlike msgfmt's default: every bm/dyu/mos
+    # text is a draft awaiting native review, and a Mooré reader is better served by it than by
+    # French. `gateway i18n status` and the review sheets report them (docs/translation.md).
+    write_mo(buffer, catalog, use_fuzzy=True)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
@@ -94,13 +155,18 @@ class Translator:
 class Catalogs:
     """All catalogs of a locales directory, with one translator per language, built once."""
 
-    def __init__(self, locales_dir: Path) -> None:
+    def __init__(self, locales_dir: Path, catalogs: dict[str, Catalog] | None = None) -> None:
+        """`catalogs`: ones already in memory (a review checked before it is written)."""
         self.locales_dir = locales_dir
-        self.catalogs: dict[str, Catalog] = {
-            code: read_catalog(po_path(locales_dir, code))
-            for code in CODES
-            if po_path(locales_dir, code).exists()
-        }
+        self.catalogs: dict[str, Catalog] = (
+            catalogs
+            if catalogs is not None
+            else {
+                code: read_catalog(po_path(locales_dir, code))
+                for code in CODES
+                if po_path(locales_dir, code).exists()
+            }
+        )
         self._translators = {code: self._build(code) for code in CODES}
 
     def translator(self, code: str) -> Translator:
@@ -124,7 +190,10 @@ def iter_messages(catalog: Catalog) -> Iterator[Message]:
             yield message
 
 
-def is_translated(message: Message) -> bool:
-    if isinstance(message.string, tuple | list):
-        return all(bool(s) for s in message.string)
-    return bool(message.string)
+def key_of(message: Message) -> str:
+    """The symbolic id, for a plural entry too (whose id is a pair)."""
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def by_key(catalog: Catalog) -> dict[str, Message]:
+    return {key_of(message): message for message in iter_messages(catalog)}

@@ -3,11 +3,14 @@ spelling that keeps standard orthography out of USSD screens and cheap SMS.
 
 Catalogs keep the standard spelling (ɛ ɔ ɲ ŋ ɩ ʋ, tilde vowels); `to_gsm7` is applied on the way
 out only. The Manding mappings follow the pre-1982 Bambara spelling (è for ɛ, ò for ɔ, ny for ɲ,
-ng for ŋ); the Mooré one is a design choice to test with readers (reference/languages.md §2.4).
+ng for ŋ). Mooré writes a nasal vowel as the vowel and an n (wã -> wan, pʋgẽ -> pugen), as the
+French spelling of Mooré names and places does, so that the nasal mark never disappears silently;
+ɩ -> i, ʋ -> u, ɛ -> è (locales/GLOSSARY.md, "Mooré on GSM-7 phones").
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -90,11 +93,6 @@ _MOORE: dict[str, str] = {
     "Ɩ": "I",
     "Ʋ": "U",
     "Ɔ": "O",
-    "ã": "a",
-    "ẽ": "e",
-    "ĩ": "i",
-    "õ": "o",
-    "ũ": "u",
 }
 SPELLINGS: dict[str, dict[str, str]] = {
     "fr": _COMMON,
@@ -122,6 +120,8 @@ def septets(text: str) -> int:
 def to_gsm7(text: str, language: str) -> str:
     """Spell `text` with GSM-7 characters only, the way readers of `language` expect."""
     mapping = SPELLINGS.get(language, _COMMON)
+    if language == "mos":
+        text = moore_nasals(text)
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
         if ch in _BASIC_SET or ch in _EXTENSION_SET:
@@ -131,6 +131,33 @@ def to_gsm7(text: str, language: str) -> str:
         else:
             out.append(_strip_marks(ch, mapping))
     return "".join(out)
+
+
+# A Mooré nasal vowel: a vowel with a tilde (ã = a + U+0303 once decomposed; ɛ̃ ɩ̃ ʋ̃ exist only so),
+# other marks around the tilde allowed, then the plain vowels of the same long vowel or diphthong:
+# the tilde sits on the first one only (ãa, ẽe, õe).
+_VOWELS = "aeiouɛɩʋɔAEIOUƐƖƲƆ"
+_NASAL = re.compile(
+    f"[{_VOWELS}][\u0300-\u036f]*?\u0303[\u0300-\u036f]*(?:[{_VOWELS}](?![\u0300-\u036f]*\u0303)[\u0300-\u036f]*)*"
+)
+
+
+def moore_nasals(text: str) -> str:
+    """wã -> wan, sõore -> soonre, pʋgẽ -> pʋgen; no n where n or m follows already (tẽnga ->
+    tenga, yãmb -> yamb). Other marks are left for the letter-by-letter spelling to drop."""
+    decomposed = unicodedata.normalize("NFD", text)
+
+    def spell(match: re.Match[str]) -> str:
+        group = match.group().replace("\u0303", "")
+        after = decomposed[match.end() : match.end() + 1]
+        if after in ("n", "m", "N", "M"):
+            return group
+        before = decomposed[match.start() - 1 : match.start()]
+        letters = [c for c in (before + group + after) if c.isalpha()]
+        capital = len(letters) > 1 and all(c.isupper() for c in letters)
+        return group + ("N" if capital else "n")
+
+    return unicodedata.normalize("NFC", _NASAL.sub(spell, decomposed))
 
 
 def _strip_marks(ch: str, mapping: dict[str, str]) -> str:

@@ -1,12 +1,11 @@
-"""Where each translation stands: translated, draft (awaiting native review), missing."""
+"""Where each translation stands: reviewed, draft (translated, awaiting native review), missing."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from gateway.i18n.catalogs import DRAFT_FLAG, Catalogs, is_translated, iter_messages, po_path
+from gateway.i18n.catalogs import Catalogs, ProjectCatalog, by_key
+from gateway.i18n.flags import is_translated, is_unreviewed
 from gateway.i18n.languages import CODES, SOURCE_LANGUAGE
 
 
@@ -19,25 +18,26 @@ class LanguageStatus:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     review_status: str = ""
+    last_review: str = ""
+
+    @property
+    def reviewed(self) -> int:
+        return self.translated - self.draft
 
 
 def review_status(catalogs: Catalogs) -> list[LanguageStatus]:
     source = catalogs.catalogs.get(SOURCE_LANGUAGE)
-    source_ids = (
-        {m.id if isinstance(m.id, str) else m.id[0] for m in iter_messages(source)} if source else set()
-    )
+    source_ids = set(by_key(source)) if source is not None else set()
     out = []
     for code in CODES:
         catalog = catalogs.catalogs.get(code)
         if catalog is None:
             out.append(LanguageStatus(code, len(source_ids), 0, 0, sorted(source_ids)))
             continue
-        messages = {m.id if isinstance(m.id, str) else m.id[0]: m for m in iter_messages(catalog)}
-        translated = [
-            i for i in source_ids if i in messages and is_translated(messages[i]) and not messages[i].fuzzy
-        ]
-        draft = [i for i in translated if DRAFT_FLAG in messages[i].flags]
-        status = header_value(catalogs.locales_dir, code, "X-Review-Status")
+        messages = by_key(catalog)
+        translated = [i for i in source_ids if i in messages and is_translated(messages[i])]
+        draft = [i for i in translated if is_unreviewed(messages[i])]
+        headers = catalog if isinstance(catalog, ProjectCatalog) else None
         out.append(
             LanguageStatus(
                 code=code,
@@ -46,15 +46,8 @@ def review_status(catalogs: Catalogs) -> list[LanguageStatus]:
                 draft=len(draft),
                 missing=sorted(source_ids - set(translated)),
                 extra=sorted(set(messages) - source_ids),
-                review_status=status,
+                review_status=headers.header("X-Review-Status") if headers else "",
+                last_review=headers.header("PO-Revision-Date") if headers else "",
             )
         )
     return out
-
-
-def header_value(locales_dir: Path, code: str, name: str) -> str:
-    """A header Babel does not keep (it drops X- headers it does not know)."""
-    match = re.search(
-        rf'^"{re.escape(name)}:\s*(.*?)\\n"$', po_path(locales_dir, code).read_text("utf-8"), re.M
-    )
-    return match.group(1) if match else ""

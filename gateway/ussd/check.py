@@ -14,12 +14,14 @@ from typing import Any
 
 from gateway.areas.directory import AreaDirectory
 from gateway.i18n.catalogs import Catalogs, Translator
+from gateway.i18n.flags import is_translated
 from gateway.i18n.gsm7 import non_gsm7, septets, to_gsm7
 from gateway.i18n.languages import CODES, chain
 from gateway.i18n.text import placeholders
 from gateway.reports.service import STATUSES
 from gateway.ussd.engine import ActionResult, Choice, Engine
 from gateway.ussd.flows import ScreenRef
+from gateway.ussd.places import MAX_CANDIDATES, matcher
 from gateway.ussd.render import Label
 from gateway.ussd.schema import EndScreen, InfoScreen, InputScreen, MenuScreen, OptionSource, RouterScreen
 
@@ -60,6 +62,13 @@ class SampleRuntime:
         if source.source == "areas.communes":
             biggest = max(d.children.values(), key=len, default=[])
             return [Choice(Label(text=p.name), source.next) for p in biggest]
+        if source.source == "areas.cercles":
+            return [Choice(Label(text=p.name), source.next) for c in d.countries() for p in d.provinces(c)]
+        if source.source == "areas.candidates":
+            # The longest names, each with its cercle or province, as a shared name shows them.
+            communes = [p for p in d.places.values() if p.level == 3]
+            widest = sorted(communes, key=lambda p: -len(matcher(d).describe(p)))[:MAX_CANDIDATES]
+            return [Choice(Label(text=matcher(d).describe(p)), source.next) for p in widest]
         if source.source == "reports.mine":
             longest = max(STATUSES, key=len)
             return [
@@ -167,11 +176,9 @@ async def check_flows(
 def _translated(catalog: Any, msgid: str) -> bool:
     if catalog is None:
         return False
+    # Unreviewed ("fuzzy") entries count: the gateway shows them (gateway/i18n/catalogs.py).
     message = catalog.get(msgid)
-    if message is None or message.fuzzy:
-        return False
-    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
-    return all(bool(s) for s in strings)
+    return message is not None and is_translated(message)
 
 
 def _marked_gap(catalog: Any, msgid: str) -> bool:
@@ -209,6 +216,7 @@ def _screen_messages(screen: Any, engine: Engine) -> set[str]:
             ids.update(_source_messages(source))
     if isinstance(screen, InputScreen):
         ids.update((screen.error_short, screen.error_long))
+        ids.update(branch.hint for branch in screen.branches.values() if branch.hint)
     if isinstance(screen, InfoScreen):
         ids.add("ussd.error.use_nav")
     return ids
@@ -236,8 +244,21 @@ def _variants(
             yield _state(ref, lang, values, history=history, error=screen.error_long)
         if isinstance(screen, InfoScreen):
             yield _state(ref, lang, values, history=history, error="ussd.error.use_nav")
+        for hint in _branch_hints(engine, ref):
+            yield _state(ref, lang, values, history=history, error=hint)
         if isinstance(screen, EndScreen):
             return
+
+
+def _branch_hints(engine: Engine, ref: ScreenRef) -> set[str]:
+    """The hints other screens' branches show over this one ("commune not found" over the list)."""
+    hints = set()
+    for source, screen in engine.flows.all_screens():
+        if isinstance(screen, InputScreen):
+            for branch in screen.branches.values():
+                if branch.hint and engine.flows.resolve(source.flow, branch.next) == ref:
+                    hints.add(branch.hint)
+    return hints
 
 
 async def _renders(engine: Engine, state: dict[str, Any], runtime: SampleRuntime) -> AsyncIterator[str]:

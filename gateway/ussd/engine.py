@@ -24,6 +24,7 @@ from gateway.ussd.render import (
     render_label,
 )
 from gateway.ussd.schema import (
+    Branch,
     EndScreen,
     InfoScreen,
     InputScreen,
@@ -59,6 +60,8 @@ class ActionResult:
     show: dict[str, Label] = field(default_factory=dict)
     language: str | None = None
     replace_state: dict[str, Any] | None = None
+    # A verdict the screen maps to a screen of its own (InputScreen.branches), e.g. "unknown".
+    branch: str | None = None
 
 
 class Runtime(Protocol):
@@ -104,16 +107,35 @@ class Engine:
 
     async def start(self, state: dict[str, Any], runtime: Runtime, text: str = "") -> Reply:
         """The first screen; inputs already in the first hop (a code dialled as *384*1234*1#,
-        `text` "1") are played on it in order."""
+        `text` "1") are played on it in order, or kept for after a screen that holds them."""
         await self._enter(state, self.flows.parse(ENTRY), runtime, push=False)
         reply = await self.render(state, runtime)
-        for part in text.split("*") if text else []:
+        return await self._play(state, text.split("*") if text else [], runtime, reply)
+
+    async def _play(self, state: dict[str, Any], inputs: list[str], runtime: Runtime, reply: Reply) -> Reply:
+        for index, part in enumerate(inputs):
             if reply.end:
+                break
+            if self._holds_dialled(state):
+                state["dialled"] = inputs[index:]
                 break
             reply = await self.handle(state, part, runtime)
         return reply
 
+    def _holds_dialled(self, state: dict[str, Any]) -> bool:
+        screen = self.flows.screen(self._at(state))
+        return isinstance(screen, MenuScreen) and screen.holds_dialled
+
     async def handle(self, state: dict[str, Any], user_input: str, runtime: Runtime) -> Reply:
+        reply = await self._handle(state, user_input, runtime)
+        held = state.get("dialled")
+        if held and not reply.end and not self._holds_dialled(state):
+            # The screen that held the dialled inputs is answered: they go on from here.
+            del state["dialled"]
+            reply = await self._play(state, [str(part) for part in held], runtime, reply)
+        return reply
+
+    async def _handle(self, state: dict[str, Any], user_input: str, runtime: Runtime) -> Reply:
         if state.get("ended"):
             return await self.render(state, runtime)
         state.pop("error", None)
@@ -159,7 +181,7 @@ class Engine:
             return
         flow = self._at(state).flow
         self._data(state, flow)[screen.store] = value
-        await self._after(state, screen.action, screen.next, runtime)
+        await self._after(state, screen.action, screen.next, runtime, screen.branches)
 
     async def _select(self, state: dict[str, Any], choice: Choice, runtime: Runtime) -> None:
         flow = self._at(state).flow
@@ -170,8 +192,14 @@ class Engine:
         await self._after(state, choice.action, choice.next, runtime)
 
     async def _after(
-        self, state: dict[str, Any], action: str | None, target: str | None, runtime: Runtime
+        self,
+        state: dict[str, Any],
+        action: str | None,
+        target: str | None,
+        runtime: Runtime,
+        branches: dict[str, Branch] | None = None,
     ) -> None:
+        hint = None
         if action is not None:
             flow = self._at(state).flow
             result = await runtime.act(action, flow, self._data(state, flow))
@@ -179,13 +207,23 @@ class Engine:
                 state.clear()
                 state.update(result.replace_state)
                 return
-            self._data(state, flow).update(result.data)
-            self._show(state, flow).update({k: v.to_json() for k, v in result.show.items()})
-            if result.language:
-                state["lang"] = result.language
+            self._apply(state, flow, result)
             target = result.goto or target
+            if result.branch is not None:
+                branch = (branches or {}).get(result.branch)
+                if branch is None:
+                    raise RuntimeError(f"action {action!r} chose {result.branch!r}, which the screen lacks")
+                target, hint = branch.next, branch.hint
         if target is not None:
             await self._goto(state, target, runtime)
+        if hint is not None:
+            state["error"] = hint
+
+    def _apply(self, state: dict[str, Any], flow: str, result: ActionResult) -> None:
+        self._data(state, flow).update(result.data)
+        self._show(state, flow).update({k: v.to_json() for k, v in result.show.items()})
+        if result.language:
+            state["lang"] = result.language
 
     # -- navigation -------------------------------------------------------------------------
 
@@ -226,6 +264,10 @@ class Engine:
                 return
             values = {**runtime.values(), **self._data(state, ref.flow)}
             route = next(r for r in screen.routes if r.when is None or _holds(r.when, values))
+            if route.action is not None:
+                self._apply(
+                    state, ref.flow, await runtime.act(route.action, ref.flow, self._data(state, ref.flow))
+                )
             ref = self.flows.resolve(ref.flow, route.next)
             push = False
         raise RuntimeError("router loop in flows")
@@ -315,13 +357,14 @@ class Engine:
         flow = self._at(state).flow
         data = self._data(state, flow)
         values = {**runtime.values(), **data}
-        choices = [
+        choices: list[Choice] = []
+        for source in screen.options_from:
+            choices.extend(await runtime.choices(source, data))
+        choices.extend(
             self._static(option)
             for option in screen.options
             if option.when is None or _holds(option.when, values)
-        ]
-        for source in screen.options_from:
-            choices.extend(await runtime.choices(source, data))
+        )
         return choices[:98]
 
     def _static(self, option: Option) -> Choice:

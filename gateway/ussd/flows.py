@@ -66,6 +66,7 @@ class FlowSet:
                     ids.add(screen.empty)
             if isinstance(screen, InputScreen):
                 ids.update((screen.error_short, screen.error_long))
+                ids.update(branch.hint for branch in screen.branches.values() if branch.hint)
         return ids
 
 
@@ -124,12 +125,16 @@ def _check_links(flow_set: FlowSet, actions: set[str], sources: set[str]) -> Non
             elif isinstance(screen, InputScreen):
                 if screen.min_length > screen.max_length:
                     raise FlowError(f"{where}: min_length is above max_length")
+                if screen.branches and screen.action is None:
+                    raise FlowError(f"{where}: branches need an action to choose them")
                 targets.append(screen.next)
+                targets.extend(branch.next for branch in screen.branches.values())
                 used_actions.append(screen.action)
             elif isinstance(screen, RouterScreen):
                 if screen.routes[-1].when is not None:
                     raise FlowError(f"{where}: the last route must have no 'when' (the default)")
                 targets.extend(route.next for route in screen.routes)
+                used_actions.extend(route.action for route in screen.routes)
             elif isinstance(screen, InfoScreen | EndScreen):
                 pass
             for target in targets:

@@ -1,7 +1,8 @@
 """The lean hop: most hops of a report, done with the driver itself (store.py), not the ORM.
 
-A menu answer or a text: the row read (not even that when this process wrote it last), the engine
-moves through flows and catalogs, the row written back with a guard. The dial: one read of what it
+A menu answer or a text (a commune typed by name included: matched in memory, places.py): the row
+read (not even that when this process wrote it last), the engine moves through flows and catalogs,
+the row written back with a guard. The dial: one read of what it
 needs, then the row and its flood mark in one write. The language choice: the contact with the
 row, in one transaction. Sending a named report: lean_report.py. Whatever needs more (an
 anonymous report, a subscription, members to alert, the caller's reports, a draft to resume, a
@@ -24,7 +25,8 @@ from gateway.flood.counter import WINDOW as FLOOD_WINDOW
 from gateway.i18n.languages import LANGUAGES
 from gateway.ussd.engine import ActionResult, Choice, Reply, new_state
 from gateway.ussd.lean_report import NotHere, ReportHop
-from gateway.ussd.runtime import Caller, area_choices
+from gateway.ussd.places import PLACE_ACTIONS, place_action
+from gateway.ussd.runtime import AREA_SOURCES, Caller, area_choices
 from gateway.ussd.schema import OptionSource
 from gateway.ussd.service import HopContext, UssdRequest, UssdService, next_input
 from gateway.ussd.store import (
@@ -38,8 +40,6 @@ from gateway.ussd.store import (
     StoredSession,
     dump_state,
 )
-
-AREA_SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes")
 
 
 class NeedsFullPath(Exception):
@@ -77,6 +77,9 @@ class MenuRuntime:
         if action == "set_language" and self.language is None and code in LANGUAGES:
             self.caller["language"] = self.language = code
             return ActionResult(language=code)
+        if action in PLACE_ACTIONS:
+            # From the area tree in memory, as the full path does it (places.py).
+            return place_action(self.directory, action, data, self.caller.get("home_area"))
         if action == "submit_report" and self.report is not None and self.report.new is None:
             try:
                 return await self.report.act(data)

@@ -21,11 +21,13 @@ from gateway.reports.service import NewReport, create_report, reports_of_contact
 from gateway.security.keys import PhoneVault
 from gateway.ussd.engine import ActionResult, Choice
 from gateway.ussd.models import UssdSession
+from gateway.ussd.places import PLACE_ACTIONS, PLACE_SOURCES, candidate_choices, cercle_choices, place_action
 from gateway.ussd.render import Label
 from gateway.ussd.schema import OptionSource
 
-SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes", "reports.mine")
-ACTIONS = ("set_language", "submit_report", "resume", "discard_resume", "subscribe")
+AREA_SOURCES = ("areas.usual", "areas.countries", "areas.provinces", "areas.communes", *PLACE_SOURCES)
+SOURCES = (*AREA_SOURCES, "reports.mine")
+ACTIONS = ("set_language", "submit_report", "resume", "discard_resume", "subscribe", *PLACE_ACTIONS)
 
 
 class FlowDataError(RuntimeError):
@@ -111,6 +113,10 @@ def _area_choices(
         parent = data.get(source.parent or "")
         places = directory.communes(parent) if isinstance(parent, int) else []
         return [Choice(Label(text=p.name), target, {key: p.id}, source.action) for p in places]
+    if source.source == "areas.cercles":
+        return cercle_choices(directory, source)
+    if source.source == "areas.candidates":
+        return candidate_choices(directory, source, data.get(source.parent or ""))
     raise ValueError(f"unknown option source {source.source!r}")
 
 
@@ -174,6 +180,8 @@ class DatabaseRuntime:
             return await self._submit(data)
         if action == "resume":
             return await self._resume()
+        if action in PLACE_ACTIONS:
+            return place_action(self.directory, action, data, self.caller.home_area)
         if action == "subscribe":
             area = self.directory.get(data.get("area"))
             if area is None:

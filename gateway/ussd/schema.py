@@ -70,12 +70,29 @@ class _Screen(_Strict):
 
 class MenuScreen(_Screen):
     type: Literal["menu"]
+    # Computed options (options_from) are numbered first, then these: an "other" or "none of
+    # these" after a list.
     options: list[Option] = Field(default_factory=list)
     options_from: list[OptionSource] = Field(default_factory=list)
     empty: str | None = None
     error: str = "ussd.error.invalid_choice"
     # The text is a plural message chosen by the number of options, given to it as {n}.
     plural: bool = False
+    # Inputs dialled with the code (*384*1234*1#) are not answers to this screen but wait until
+    # the caller has left it: on the language choice, a dialled 1 still means the main menu's 1.
+    holds_dialled: bool = False
+
+
+class Branch(_Strict):
+    """Where a screen's action may send the caller instead of `next`, with a hint to show there."""
+
+    next: str
+    hint: str | None = None
+
+    @field_validator("hint")
+    @classmethod
+    def _hint(cls, value: str | None) -> str | None:
+        return None if value is None else _msgid(value)
 
 
 class InputScreen(_Screen):
@@ -87,6 +104,8 @@ class InputScreen(_Screen):
     error_short: str = "ussd.error.too_short"
     error_long: str = "ussd.error.too_long"
     action: str | None = None
+    # The action's verdicts other than "go on" (a commune name not recognised …), by name.
+    branches: dict[str, Branch] = Field(default_factory=dict)
 
 
 class InfoScreen(_Screen):
@@ -101,6 +120,8 @@ class EndScreen(_Screen):
 class Route(_Strict):
     next: str
     when: str | None = None
+    # Run as the route is taken; it may add answers (the caller's usual commune), not redirect.
+    action: str | None = None
 
 
 class RouterScreen(_Strict):

@@ -17,7 +17,8 @@ def test_flows_check_passes(env: dict[str, str]) -> None:
 
 
 def test_simulate_a_report_then_list_and_export(env: dict[str, str], tmp_path: Path) -> None:
-    answers = "\n".join(["1", "1", "1", "3", "1", "1", "Route coupée * pont", "3", "2", "1"]) + "\n"
+    # report, security incident, urgent, the commune, the text, sent with my number
+    answers = "\n".join(["1", "1", "1", "Benkadi", "Route coupée * pont", "2"]) + "\n"
     code, out, err = invoke(env, "simulate", "--phone", "+22370000077", "--language", "fr", stdin=answers)
     assert code == 0, err
     assert "CON Choisissez votre langue" in out

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from gateway.areas.models import Area
 from gateway.i18n.gsm7 import is_gsm7, septets, to_gsm7
 from gateway.i18n.text import fill
 from gateway.reports.models import Report
@@ -58,6 +59,11 @@ async def test_transcript(path: Path, client: Any, gateway: Gateway) -> None:
     assert len(reports) == 1
     report = reports[0]
     assert report.language == language
+    expected = dict(expected)
+    async with gateway.sessionmaker() as db:
+        area = await db.get(Area, report.area_id)
+    assert area is not None
+    assert area.name == expected.pop("area")
     for key, value in expected.items():
         assert getattr(report, key) == value, key
     assert report.reference in screen  # the last screen gave the caller their reference
@@ -66,9 +72,9 @@ async def test_transcript(path: Path, client: Any, gateway: Gateway) -> None:
 
 async def test_anonymous_report_leaves_no_trail_to_the_phone(caller: UssdCaller, gateway: Gateway) -> None:
     await caller.dial()
-    for answer in ("1", "1", "1", "1", "3", "1", "1", "Vol de bétail * près du marché", "1"):
+    for answer in ("1", "1", "1", "1", "Benkadi", "Vol de bétail * près du marché"):
         await caller.send(answer)
-    end = await caller.send("1")
+    end = await caller.send("1")  # anonymous
     assert end.startswith("END ")
     async with gateway.sessionmaker() as db:
         report = (await db.execute(select(Report))).scalar_one()

@@ -12,8 +12,8 @@ from gateway.i18n.gsm7 import is_gsm7, septets, sms_encoding, to_gsm7
     [
         ("bm", "Ɲɛnajɛ ka ɲɔgɔn dɛmɛ", "Nyènajè ka nyògòn dèmè"),
         ("dyu", "ŋaniya", "nganiya"),
-        ("mos", "Sõnge, kãngã, ɩ ʋ ɛ", "Songe, kanga, i u è"),
-        ("mos", "ɛ̃ ɩ̃", "è i"),  # nasal vowels with a combining tilde only
+        ("mos", "Sõnge, kãngã, ɩ ʋ ɛ", "Songe, kangan, i u è"),  # nasal: n after it (test_gsm7_mos)
+        ("mos", "ɛ̃ ɩ̃", "èn in"),  # nasal vowels with a combining tilde only
         ("fr", "Sûreté «Être» ça’ va", 'Sureté "Etre" ca\' va'),
         ("fr", "12\u202f500\u00a0F", "12 500 F"),
         ("bm", "Ɛ Ɔ", "E O"),  # È and Ò are not GSM-7 capitals

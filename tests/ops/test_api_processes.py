@@ -24,9 +24,8 @@ from tests.helpers import count
 from tests.ops.processes import gateway_env, start_listening, stop
 
 Post = Callable[[str, dict[str, str]], Awaitable[httpx.Response]]
-# French, report, security incident, Mali, Sikasso, first commune, urgent, description,
-# not anonymous, no notices, send.
-ANSWERS = ["1", "1", "1", "1", "3", "1", "1", "Vol de bétail au marché", "3", "2", "1"]
+# French, report, security incident, urgent, the commune, description, sent with my number.
+ANSWERS = ["1", "1", "1", "1", "Benkadi", "Vol de bétail au marché", "2"]
 COPIES = 8
 
 

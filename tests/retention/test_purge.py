@@ -86,15 +86,15 @@ async def test_after_a_purge_no_purged_text_or_number_is_left_anywhere(
     }
     phones = ["+22376000711", "+22376000712", "+22376000713", "+22670000714", "+22376000715"]
     named, anonymous, draft = (UssdCaller(client, phone) for phone in phones[:3])
-    for caller, description, how in ((named, texts["named"], "3"), (anonymous, texts["anonymous"], "2")):
+    # fr, report, security incident, urgent, the commune, the text; sent with the number and the
+    # commune's meeting notices (a subscription), or anonymously.
+    for caller, description, how in ((named, texts["named"], "3"), (anonymous, texts["anonymous"], "1")):
         await caller.dial()
-        for answer in ("1", "1", "1", "1", "3", "1", "1", description, how):
+        for answer in ("1", "1", "1", "1", "Benkadi", description):
             await caller.send(answer)
-        if how == "3":
-            await caller.send("1")  # notices for the commune: a subscription
-        assert (await caller.send("1")).startswith("END ")
+        assert (await caller.send(how)).startswith("END ")
     await draft.dial()
-    for answer in ("1", "1", "1", "1", "3", "1", "1", texts["draft"]):
+    for answer in ("1", "1", "1", "1", "Benkadi", texts["draft"]):
         await draft.send(answer)
     for n, body in enumerate((texts["sms"], texts["followup"])):
         await client.post(

@@ -67,6 +67,22 @@ def test_a_new_menu_needs_no_python(tmp_path: Path) -> None:
             "min_length",
         ),
         ("id: main\nstart: a\nscreens:\n  a: {type: info, text: x.y}\n", "used twice"),
+        (
+            "id: extra\nstart: a\nscreens:\n  a: {type: input, text: x.y, store: d, next: a, branches: {unknown: {next: a}}}\n",
+            "branches need an action",
+        ),
+        (
+            "id: extra\nstart: a\nscreens:\n  a: {type: input, text: x.y, store: d, next: a, action: find_place, branches: {unknown: {next: b}}}\n",
+            "extra:a: next 'b' names an unknown screen",
+        ),
+        (
+            "id: extra\nstart: a\nscreens:\n  a: {type: input, text: x.y, store: d, next: a, action: find_place, branches: {unknown: {next: a, hint: Oops}}}\n",
+            "extra.yaml: screens.a",
+        ),
+        (
+            "id: extra\nstart: a\nscreens:\n  a: {type: router, routes: [{next: b, action: fly}]}\n  b: {type: info, text: x.y}\n",
+            "extra:a: unknown action 'fly'",
+        ),
     ],
 )
 def test_broken_flows_are_refused(tmp_path: Path, extra: str, message: str) -> None:

@@ -35,7 +35,8 @@ async def test_menu_answers_and_text_go_the_lean_way(
     for answer in TO_TOPIC:
         await caller.send(answer)
     full = FullPath(gateway, monkeypatch)
-    for answer in ("1", "1", "3", "1", "1"):  # topic, country, cercle, commune, urgency
+    # topic, urgency, the commune typed (matched in memory), one close to two communes, the pick
+    for answer in ("1", "1", "Benkadi", "0", "Kourouma", "1"):
         assert (await caller.send(answer)).startswith("CON ")
     assert full.calls == 0
     row = await session_row(gateway, caller.session_id)
@@ -110,7 +111,7 @@ async def test_sqlite_busy_elsewhere_hands_the_hop_to_the_full_path(
         holder.close()
     assert (await asyncio.wait_for(hop, 30)).startswith("CON ")
     assert full.calls == 1
-    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:place_country"
+    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:urgency"
 
 
 async def test_a_dead_postgresql_connection_is_retried_once(caller: UssdCaller, gateway: Gateway) -> None:
@@ -127,7 +128,7 @@ async def test_a_dead_postgresql_connection_is_retried_once(caller: UssdCaller, 
             )
         )
     assert (await caller.send("1")).startswith("CON ")
-    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:place_country"
+    assert (await session_row(gateway, caller.session_id)).state["at"] == "report:urgency"
 
 
 async def test_a_connection_found_dead_mid_hop_is_replaced_and_the_hop_done_once(
@@ -154,7 +155,7 @@ async def test_a_connection_found_dead_mid_hop_is_replaced_and_the_hop_done_once
     assert (await caller.send("1")).startswith("CON ")
     assert failures == []
     row = await session_row(gateway, caller.session_id)
-    assert (row.hops, row.state["at"]) == (4, "report:place_country")
+    assert (row.hops, row.state["at"]) == (4, "report:urgency")
 
 
 async def test_a_session_another_process_served_since_is_read_again(
@@ -175,11 +176,11 @@ async def test_a_session_another_process_served_since_is_read_again(
             assert (await other.send("1")).startswith("CON ")
     finally:
         await elsewhere.close()
-    # The caller's next answer is to the country screen that process left them on: read again.
+    # The caller's next answer is to the urgency screen that process left them on: read again.
     caller.inputs.append("1")
     assert (await caller.send("1")).startswith("CON ")
     row = await session_row(gateway, caller.session_id)
-    assert (row.hops, row.state["at"]) == (5, "report:place_province")
+    assert (row.hops, row.state["at"]) == (5, "report:place_name")
 
 
 # -- the first hop and the language choice ------------------------------------------------------

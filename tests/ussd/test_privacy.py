@@ -22,9 +22,11 @@ from tests.helpers import UssdCaller, count, database_dump, leaks
 
 PHONE = "+22376004411"
 DESCRIPTION = "Des hommes en armes rackettent au poste * de Hèrèmakono"
-# fr, report, security incident, Mali, Sikasso, first commune, urgent: then the description.
-TO_DESCRIPTION = ("1", "1", "1", "1", "3", "1", "1")
-NO_SMS, WITH_SMS, NAMED = "1", "2", "3"
+# fr, report, security incident, urgent, the commune typed: then the description.
+TO_DESCRIPTION = ("1", "1", "1", "1", "Benkadi")
+# The send screen: anonymous (no SMS), with my number, with my number and meeting notices, and
+# cancel (after "another commune").
+ANONYMOUS, NAMED, NAMED_NOTICES, CANCEL = "1", "2", "3", "5"
 
 
 def phone_forms(gateway: Gateway, phone: str) -> list[str]:
@@ -42,9 +44,8 @@ async def test_resumed_anonymous_report_keeps_no_link_to_the_phone(
         await caller.send(answer)
     await caller.dial()
     second_session = caller.session_id
-    assert "Anonyme, sans SMS" in await caller.send("1")
-    await caller.send(NO_SMS)
-    end = await caller.send("1")
+    assert "Anonyme (le plus sur)" in await caller.send("1")  # continue: the send screen
+    end = await caller.send(ANONYMOUS)
     assert end.startswith("END ")
 
     async with gateway.sessionmaker() as db:
@@ -80,9 +81,9 @@ async def test_a_returning_callers_contact_stays_but_keeps_only_days(
     await caller.dial()
     await caller.send("1")  # French: the contact is made, for the language
     await caller.dial()  # a later dial, now known
-    for answer in ("1", *TO_DESCRIPTION[2:], DESCRIPTION, NO_SMS):
+    for answer in TO_DESCRIPTION[1:] + (DESCRIPTION,):
         await caller.send(answer)
-    assert (await caller.send("1")).startswith("END ")
+    assert (await caller.send(ANONYMOUS)).startswith("END ")
     async with gateway.sessionmaker() as db:
         contact = (await db.execute(select(Contact))).scalar_one()
     assert contact.language == "fr"
@@ -91,33 +92,30 @@ async def test_a_returning_callers_contact_stays_but_keeps_only_days(
     assert leaks(await database_dump(gateway), [DESCRIPTION]) == [("reports", "description", DESCRIPTION)]
 
 
-async def test_an_anonymous_reporter_may_ask_for_the_reference_by_sms(
-    caller: UssdCaller, gateway: Gateway, make_dispatcher: object
+@pytest.mark.parametrize("leave", [CANCEL, "00"], ids=["cancel", "main menu"])
+async def test_nothing_is_sent_before_the_caller_chooses_how(
+    caller: UssdCaller, gateway: Gateway, leave: str
 ) -> None:
+    """The send screen is the confirmation: cancelling on it, or going to the main menu, stores no
+    report and sends no SMS."""
     await caller.dial()
-    for answer in (*TO_DESCRIPTION, DESCRIPTION, WITH_SMS):
+    for answer in (*TO_DESCRIPTION, DESCRIPTION):
         await caller.send(answer)
-    assert (await caller.send("1")).startswith("END ")
-    async with gateway.sessionmaker() as db:
-        receipt = (await db.execute(select(OutboundMessage))).scalar_one()
-        report = (await db.execute(select(Report))).scalar_one()
-    assert report.anonymous
-    assert report.reference in receipt.body
-    assert (receipt.kind, receipt.contact_id, receipt.phone_hash, receipt.scrub_after_send) == (
-        "receipt",
-        None,
-        "",
-        True,
-    )
-    await make_dispatcher(LogProvider()).dispatch_once()  # type: ignore[operator]
+    screen = await caller.send(leave)
+    assert await count(gateway, select(func.count()).select_from(Report)) == 0
     assert await count(gateway, select(func.count()).select_from(OutboundMessage)) == 0
+    if leave == CANCEL:
+        assert screen.startswith("END Signalement annulé")
+        assert leaks(await database_dump(gateway), [DESCRIPTION]) == []  # the ended session keeps none of it
+    else:
+        assert "Que voulez-vous faire" in screen  # the session goes on; its draft ends with it
 
 
 async def test_a_named_report_keeps_its_receipt_and_contact(caller: UssdCaller, gateway: Gateway) -> None:
     await caller.dial()
-    for answer in (*TO_DESCRIPTION, DESCRIPTION, NAMED, "2"):
+    for answer in (*TO_DESCRIPTION, DESCRIPTION):
         await caller.send(answer)
-    assert (await caller.send("1")).startswith("END ")
+    assert (await caller.send(NAMED)).startswith("END ")
     async with gateway.sessionmaker() as db:
         report = (await db.execute(select(Report))).scalar_one()
         receipt = (await db.execute(select(OutboundMessage))).scalar_one()
@@ -134,11 +132,11 @@ async def test_the_provider_repeating_the_last_hop_gets_the_same_end_and_no_seco
     caller: UssdCaller, client: httpx.AsyncClient, gateway: Gateway
 ) -> None:
     await caller.dial()
-    for answer in (*TO_DESCRIPTION, DESCRIPTION, NO_SMS):
+    for answer in (*TO_DESCRIPTION, DESCRIPTION):
         await caller.send(answer)
-    end = await caller.send("1")
+    end = await caller.send(ANONYMOUS)
     caller.inputs.pop()
-    again = await caller.send("1")  # the same session id and input path, once more
+    again = await caller.send(ANONYMOUS)  # the same session id and input path, once more
     assert again.startswith("END ")
     assert again == end.replace((await _reference(gateway)), "R-****")
     assert await count(gateway, select(func.count()).select_from(Report)) == 1
@@ -153,9 +151,9 @@ async def test_the_end_of_session_event_finds_an_anonymised_session(
     caller: UssdCaller, client: httpx.AsyncClient, gateway: Gateway
 ) -> None:
     await caller.dial()
-    for answer in (*TO_DESCRIPTION, DESCRIPTION, NO_SMS):
+    for answer in (*TO_DESCRIPTION, DESCRIPTION):
         await caller.send(answer)
-    await caller.send("1")
+    await caller.send(ANONYMOUS)
     response = await client.post(
         "/callbacks/africastalking/ussd/events",
         data={"sessionId": caller.session_id, "status": "Success", "durationInMillis": "41000"},
@@ -199,9 +197,9 @@ async def test_nothing_in_the_logs_ties_the_number_or_session_to_the_report(
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="gateway")  # our own code at its most talkative
     await caller.dial()
-    for answer in (*TO_DESCRIPTION, DESCRIPTION, WITH_SMS):
+    for answer in (*TO_DESCRIPTION, DESCRIPTION):
         await caller.send(answer)
-    await caller.send("1")
+    await caller.send(NAMED)  # a receipt by SMS, sent and logged
     await make_dispatcher(LogProvider()).dispatch_once()  # type: ignore[operator]
     lines = [record.getMessage() for record in caplog.records]
     forms = [*phone_forms(gateway, caller.phone), caller.session_id[-8:]]
@@ -215,9 +213,9 @@ async def test_flooding_is_counted_for_anonymous_reports_too(
     limit = gateway.settings.flood_ussd_sessions_per_min
     for _ in range(limit):
         await caller.dial()
-        for answer in (*TO_DESCRIPTION, f"{DESCRIPTION} {_}", NO_SMS):
+        for answer in (*TO_DESCRIPTION, f"{DESCRIPTION} {_}"):
             await caller.send(answer)
-        assert (await caller.send("1")).startswith("END ")
+        assert (await caller.send(ANONYMOUS)).startswith("END ")
     assert (await caller.dial()).startswith("END ")  # the limit holds though no session kept the number
     assert await count(gateway, select(func.count()).select_from(Report)) == limit
     async with gateway.sessionmaker() as db:

@@ -10,7 +10,7 @@ from tests.helpers import UssdCaller
 
 async def _cut_off_mid_report(caller: UssdCaller) -> None:
     await caller.dial()
-    for answer in ("1", "1", "2", "2", "2", "1"):  # fr, report, community conflict, BF, Houet, 1st commune
+    for answer in ("1", "1", "2", "2", "Bama"):  # fr, report, community conflict, serious, the commune
         await caller.send(answer)
 
 
@@ -19,17 +19,17 @@ async def test_caller_cut_off_can_continue_where_they_stopped(caller: UssdCaller
     screen = await caller.dial()
     assert "Vous n'aviez pas termine" in screen or "terminé" in screen
     screen = await caller.send("1")  # continue
-    assert "urgent" in screen  # back on the urgency screen, answers kept
-    for answer in ("2", "Conflit autour d'un puits", "3", "2"):  # …, with my number, no notices
-        screen = await caller.send(answer)
-    assert "Conflit entre communautés" in screen
-    end = await caller.send("1")
+    assert "Décrivez" in screen  # back on the description screen, answers kept
+    screen = await caller.send("Conflit autour d'un puits")
+    assert screen.startswith("CON Bama. Envoyer")  # the commune typed before the drop
+    end = await caller.send("2")  # with my number
     assert end.startswith("END ")
     async with gateway.sessionmaker() as db:
         report = (await db.execute(select(Report))).scalar_one()
         sessions = (await db.execute(select(UssdSession).order_by(UssdSession.id))).scalars().all()
     assert report.topic == "community_conflict"
     assert report.urgency == "serious"
+    assert not report.anonymous
     assert sessions[0].outcome == "resumed"
     assert sessions[0].state == {}
     assert sessions[1].resumed_from == sessions[0].id

@@ -9,8 +9,8 @@ from gateway.i18n.languages import CODES
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller
 
-# report, security, Burkina Faso, Comoé, Banfora, urgent: the description screen (max_length 500).
-TO_DESCRIPTION = ("1", "1", "2", "1", "1", "1")
+# report, security, urgent, the commune typed: the description screen (max_length 500).
+TO_DESCRIPTION = ("1", "1", "1", "Banfora")
 
 
 @pytest.mark.parametrize("language", CODES)
