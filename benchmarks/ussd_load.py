@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -206,6 +207,21 @@ def print_log(server: Server) -> None:
     print(f"--- end of the {server.name} server log ---\n{log_tail(server.log_path)}", file=sys.stderr)
 
 
+def full_path_hops(base_url: str) -> dict[str, float]:
+    """How many hops the lean path left to the full one, from the gateway's /metrics (warm-up
+    included): a lean path that silently fell back would otherwise pass for a slow one."""
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = {"full": 0.0, "busy": 0.0}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == "gateway_ussd_full_path_hops_total":
+            found["full"] += float(value)
+        elif name == "gateway_ussd_store_busy_total":
+            found["busy"] += float(value)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_info()
@@ -260,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     report_session_job(Phones(), args.think_ms / 1000, ussd_path(callback_token)),
                 )
             )
+            full_path = full_path_hops(gateway_server.base_url)
         except RuntimeError as exc:  # a server that did not start, or failed during the warm-up
             print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
             for server in servers:
@@ -268,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         gateway, bare = summarise(gateway_stats), summarise(bare_stats)
         verdict = print_report(gateway, bare, gateway_stats.sessions_done, args, database_kind, machine)
+        print(
+            f"gateway hops left to the full path: {full_path['full']:.0f} "
+            f"(of which SQLite's write lock held elsewhere: {full_path['busy']:.0f})"
+        )
         if args.json:
             figures = {
                 "date": time.strftime("%Y-%m-%d"),
@@ -279,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "dispatch_in_process": database_kind == "sqlite" and not args.no_dispatch,
                 "concurrency": args.concurrency,
                 "client": args.client,
-                "gateway": asdict(gateway) | {"sessions_completed": gateway_stats.sessions_done},
+                "gateway": asdict(gateway)
+                | {"sessions_completed": gateway_stats.sessions_done, "full_path_hops": full_path},
                 "bare": asdict(bare),
                 **verdict,
             }

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -32,6 +33,7 @@ from gateway.ops.side_loop import SideLoop
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> FastAPI:
@@ -67,8 +69,20 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
             if own:
                 await built.close()
 
-    app = FastAPI(title="Border feedback gateway", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Border feedback gateway",
+        version=__version__,
+        lifespan=lifespan,
+        # FastAPI's own OpenTelemetry spans, metrics and logs stay off: they would record request
+        # addresses (a callback's carries its token) and exception messages unmasked, wherever an
+        # OTEL_* variable on the host pointed them; and asking on every request whether they are
+        # configured cost a tenth of a USSD hop.
+        telemetry=NO_TELEMETRY,
+    )
     limits = settings or (gateway.settings if gateway is not None else get_settings())
+    # The USSD hop answered before FastAPI's routing (channels/africastalking/ussd.py), inside the
+    # body limit: added first, so it sits within the middleware added after it.
+    app.add_middleware(at_ussd.HopRoute)
     # Outside routing and every dependency, so a body is refused before a token is even looked at.
     app.add_middleware(
         BodyLimit, callback_limit=limits.max_callback_body_bytes, api_limit=limits.max_api_body_bytes
@@ -79,7 +93,6 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         app.state.gateway = gateway
     app.include_router(health.router)
     app.include_router(at_ussd.hop_router)
-    app.router.routes.insert(0, at_ussd.hop_route)  # answers before the route declared above
     app.include_router(at_ussd.router)
     app.include_router(at_sms.router)
     app.include_router(android_sms.router)

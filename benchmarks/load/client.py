@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from benchmarks.load import stub
 from benchmarks.load.connection import Poster, RequestFailed
-from benchmarks.load.stats import Stats, cpu_seconds, own_cpu_seconds
+from benchmarks.load.stats import Stats, own_cpu_seconds, tree_cpu_seconds
 
 USSD_PATH = "/callbacks/africastalking/ussd"
 SERVICE_CODE = "*384*1234#"
@@ -143,11 +143,11 @@ async def run_jobs(
     try:
         for poster in posters:  # connections are opened before the clock starts
             await poster.connect()
-        server_before, client_before = cpu_seconds(server_pid), own_cpu_seconds()
+        server_before, client_before = tree_cpu_seconds(server_pid), own_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(worker(poster) for poster in posters))
         stats.wall_s = time.perf_counter() - started
-        server_after, client_after = cpu_seconds(server_pid), own_cpu_seconds()
+        server_after, client_after = tree_cpu_seconds(server_pid), own_cpu_seconds()
         if server_before is not None and server_after is not None:
             stats.server_cpu_s = server_after - server_before
         stats.client_cpu_s = client_after - client_before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request
 
@@ -21,9 +22,16 @@ async def require_callback_token(request: Request) -> None:
     timing. Without a configured token every callback passes: `gateway serve` allows that only in
     development (SQLite and the log provider). async: FastAPI runs a plain function in its thread
     pool, a thread hop per callback for nothing."""
-    expected: str | None = request.app.state.gateway.settings.callback_token
-    if not expected:
-        return
-    given = request.query_params.get("token", "")
-    if not hmac.compare_digest(_digest(given), _digest(expected)):
+    if not callback_token_ok(
+        request.scope.get("query_string", b""), request.app.state.gateway.settings.callback_token
+    ):
         raise HTTPException(status_code=403, detail="invalid or missing callback token")
+
+
+def callback_token_ok(query_string: bytes, expected: str | None) -> bool:
+    """The check itself, on a raw query string (the USSD hop's route reads no Request). Parsed as
+    Starlette parses `request.query_params`: the last `token` wins."""
+    if not expected:
+        return True
+    given = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)).get("token", "")
+    return hmac.compare_digest(_digest(given), _digest(expected))

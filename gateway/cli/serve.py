@@ -65,7 +65,20 @@ def serve(
         os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))
         uvicorn.run("gateway.cli.serve:worker_app", factory=True, workers=workers, **options)
         return
-    uvicorn.run(create_app(settings), **options)
+    companion = None
+    if settings.is_sqlite and settings.dispatch_in_process is not False:
+        # The embedded default sends the outbox too: from a process of its own (ops/companion.py).
+        from gateway.ops.companion import Companion
+
+        companion = Companion(settings.shutdown_grace_s)
+        companion.start()
+        settings = settings.model_copy(update={"dispatch_in_process": False})
+        log.info("sending the outbox from a companion process (gateway worker)")
+    try:
+        uvicorn.run(create_app(settings), **options)
+    finally:
+        if companion is not None:
+            companion.stop()
 
 
 def worker_app() -> FastAPI:

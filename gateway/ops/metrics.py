@@ -38,6 +38,17 @@ USSD_SESSIONS_ENDED = Counter(
     ["status", "last_screen"],
     registry=REGISTRY,
 )
+# How often the lean hop path (ussd/lean.py) hands a hop to the full one, which costs ten to twenty
+# times more: all reasons, and the one a deployment can act on (SQLite's write lock held too long
+# by another writer). No label names a screen or a caller.
+USSD_FULL_PATH_HOPS = Counter(
+    "gateway_ussd_full_path_hops_total", "USSD hops answered by the full (ORM) path", registry=REGISTRY
+)
+USSD_STORE_BUSY = Counter(
+    "gateway_ussd_store_busy_total",
+    "USSD hops the lean path gave up on because another writer kept SQLite's write lock",
+    registry=REGISTRY,
+)
 PROVIDER_SECONDS = Histogram(
     "gateway_provider_request_seconds",
     "SMS provider request latency",

@@ -23,6 +23,7 @@ from gateway.db.base import utcnow
 from gateway.db.errors import connection_lost
 from gateway.flood.counter import WINDOW as FLOOD_WINDOW
 from gateway.i18n.languages import LANGUAGES
+from gateway.ops.metrics import USSD_STORE_BUSY
 from gateway.ussd.engine import ActionResult, Choice, Reply, new_state
 from gateway.ussd.lean_report import NotHere, ReportHop
 from gateway.ussd.places import PLACE_ACTIONS, place_action
@@ -120,6 +121,7 @@ class LeanHops:
                 async with self.store.connect() as connection:
                     return await self._hop(connection, directory, request, context)
             except StoreBusy:
+                USSD_STORE_BUSY.inc()
                 return None
             except Exception as exc:
                 # A connection the server closed (a restart, an idle timeout) is found out here,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db.base import Base, UTCDateTime, utcnow
@@ -18,6 +18,16 @@ class UssdSession(Base):
     """
 
     __tablename__ = "ussd_sessions"
+    # No index on a column every hop changes (migration 0012): the open sessions, for the sweep.
+    __table_args__ = (
+        Index(
+            "ix_ussd_sessions_open",
+            "id",
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -36,7 +46,7 @@ class UssdSession(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     resumed_from: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_status: Mapped[str | None] = mapped_column(String(16))
     end_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

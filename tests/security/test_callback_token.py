@@ -144,6 +144,8 @@ async def guarded(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
         (f"?TOKEN={TOKEN}", 403),
         ("?token=" + TOKEN[:-1], 403),
         ("?token=", 403),
+        (f"?token=wrong&token={TOKEN}", 200),  # the last one, as Starlette reads any query
+        (f"?token={TOKEN}&token=wrong", 403),
         ("", 403),
     ],
 )

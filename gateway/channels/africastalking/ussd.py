@@ -9,13 +9,13 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.channels.africastalking.statuses import END_STATUSES
-from gateway.channels.auth import require_callback_token
+from gateway.channels.auth import callback_token_ok, require_callback_token
 from gateway.db.errors import database_unavailable
 from gateway.http.deps import GatewayDep
-from gateway.ops.metrics import CALLBACKS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
+from gateway.ops.metrics import CALLBACKS, USSD_FULL_PATH_HOPS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.security.text import strip_controls
 from gateway.ussd.events import SessionEnded, record_session_end
@@ -24,14 +24,16 @@ from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(require_callback_token)])
-# The hop itself, the one hot path: declared on a router of its own for the OpenAPI schema, and
-# served by `hop_route`, a plain Starlette route the app puts first (gateway/app.py): FastAPI's
-# request handling around an endpoint (dependencies, response model) was a sixth of a hop's CPU.
-# The middleware (body limit, errors) is the app's, as for every route. The endpoint checks the
-# token and finds the Gateway itself.
+# The hop itself, the one hot path, is declared on a router of its own for the OpenAPI schema (and
+# served there for a body that is not a plain urlencoded form), but answered by `HopRoute`, a pure
+# ASGI layer the app puts just inside its body limit (gateway/app.py): FastAPI's and Starlette's
+# handling around an endpoint (exception layers, routing, Request and Response objects) cost more
+# than the hop's own work. Both ends call `answer`, so the hop has one set of rules.
 hop_router = APIRouter(prefix="/callbacks/africastalking")
+HOP_PATH = "/callbacks/africastalking/ussd"
 PROVIDER = "africastalking"
 MAX_FIELD = 2000
+FORM_TYPE = b"application/x-www-form-urlencoded"
 
 
 def _field(form: Mapping[str, object], name: str) -> str:
@@ -40,33 +42,98 @@ def _field(form: Mapping[str, object], name: str) -> str:
 
 
 def at_reply(text: str, end: bool) -> PlainTextResponse:
-    return PlainTextResponse(("END " if end else "CON ") + text, status_code=200)
+    return PlainTextResponse(_at_text(text, end), status_code=200)
+
+
+def _at_text(text: str, end: bool) -> str:
+    return ("END " if end else "CON ") + text
 
 
 @hop_router.post("/ussd", response_class=PlainTextResponse)
 async def ussd_hop(request: Request) -> PlainTextResponse:
     """One hop of a USSD session (`?token=` as every callback). Always 200 `CON …`/`END …`."""
     await require_callback_token(request)
-    gateway: Gateway = request.app.state.gateway
-    hop = HopContext()
+    form: Mapping[str, str] | None = None
     try:
-        form = await _form(request)
+        async with request.form() as parsed:  # closes any uploaded file it spooled
+            form = {k: v for k, v in parsed.items() if isinstance(v, str)}
     except Exception:  # a body that is not a form at all
+        form = None
+    return at_reply(*await answer(request.app.state.gateway, form))
+
+
+class HopRoute:
+    """Pure ASGI: a POST to the hop's path with an urlencoded body (what Africa's Talking sends)
+    is answered here; anything else goes on to the app's routes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != HOP_PATH
+            or scope["method"] != "POST"
+            or not _is_form(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        gateway: Gateway = scope["app"].state.gateway
+        if not callback_token_ok(scope["query_string"], gateway.settings.callback_token):
+            await _respond(send, 403, b'{"detail":"invalid or missing callback token"}', b"application/json")
+            return
+        body = await _body(receive)
+        if body is None:
+            return  # the caller's network hung up: no one to answer
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        text = _at_text(*await answer(gateway, form))
+        await _respond(send, 200, text.encode("utf-8"), b"text/plain; charset=utf-8")
+
+
+def _is_form(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.startswith(FORM_TYPE)
+    return False
+
+
+async def _body(receive: Receive) -> bytes | None:
+    """The whole body (the app's body limit, outside, has bounded it), or None on a disconnect."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def answer(gateway: Gateway, form: Mapping[str, str] | None) -> tuple[str, bool]:
+    """The hop's answer (text, end) to a parsed form, None for a body that was no form."""
+    hop = HopContext()
+    if form is None:
         log.warning("ussd: unreadable form body")
         CALLBACKS.labels("ussd", "rejected").inc()
-        return at_reply(gateway.apology(None), True)
+        return gateway.apology(None), True
     session_id = _field(form, "sessionId").strip()
     raw_phone = _field(form, "phoneNumber")
     if not session_id or not raw_phone:
         log.warning("ussd: missing sessionId or phoneNumber")
         CALLBACKS.labels("ussd", "rejected").inc()
-        return at_reply(gateway.apology(None), True)
+        return gateway.apology(None), True
     try:
         phone = to_e164(raw_phone, gateway.settings.default_region)
     except InvalidPhoneNumber:
         log.warning("ussd: unusable phoneNumber %s", mask(raw_phone))
         CALLBACKS.labels("ussd", "rejected").inc()
-        return at_reply(gateway.apology(None), True)
+        return gateway.apology(None), True
     ussd_request = UssdRequest(
         provider=PROVIDER,
         session_id=session_id[:128],
@@ -81,6 +148,7 @@ async def ussd_hop(request: Request) -> PlainTextResponse:
         if lean is not None:
             reply = lean
         else:
+            USSD_FULL_PATH_HOPS.inc()
             gateway.lean.forget(ussd_request.session_id)
             async with gateway.sessionmaker() as db, db.begin():
                 reply = await gateway.ussd.handle(db, ussd_request, hop)
@@ -92,22 +160,10 @@ async def ussd_hop(request: Request) -> PlainTextResponse:
         else:
             log.exception("ussd hop failed session=%s screen=%s", session_id[-8:], hop.screen)
         CALLBACKS.labels("ussd", "error").inc()
-        return at_reply(gateway.apology(hop.language), True)
+        return gateway.apology(hop.language), True
     USSD_HOP_SECONDS.observe(time.perf_counter() - started)
     CALLBACKS.labels("ussd", "end" if reply.end else "continue").inc()
-    return at_reply(reply.text, reply.end)
-
-
-hop_route = Route("/callbacks/africastalking/ussd", ussd_hop, methods=["POST"], name="ussd_hop")
-
-
-async def _form(request: Request) -> Mapping[str, str]:
-    """AT posts a plain urlencoded form: read it straight from the body (Starlette's general form
-    parser costs several times more); anything else goes through that parser."""
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        body = await request.body()
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    return reply.text, reply.end
 
 
 @router.post("/ussd/events")
