@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     # On SIGTERM: how long in-flight HTTP requests and provider requests may take to finish
     # before the process stops anyway (claims it still holds then come back after the lease).
     shutdown_grace_s: float = Field(default=20.0, ge=1, le=600)
-    # None: run the dispatcher inside `serve` when the database is the embedded SQLite one.
+    # None: with the embedded SQLite database, `serve` sends the outbox too (from a companion
+    # `gateway worker` process it starts, ops/companion.py); false: run `gateway worker` yourself.
     dispatch_in_process: bool | None = None
 
     # Flood control, per number: new USSD sessions and SMS per minute before we ask them to wait.

@@ -29,6 +29,13 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         err("--workers needs PostgreSQL: SQLite has one writer")
         raise typer.Exit(2)
+    # With SQLite the outbox is sent from a companion process (ops/companion.py).
+    companion = settings.is_sqlite and settings.dispatch_in_process is not False
+    if workers > 1 or companion:
+        # Every process writes its counts to files that /metrics adds up (the companion's provider
+        # latency and errors included). Set before anything imports prometheus_client, which
+        # chooses file-backed values at import; the workers and the companion inherit it.
+        _metric_files(settings.metrics_dir or Path(tempfile.gettempdir()) / f"gateway-metrics-{port}")
     try:
         token = settings.require_callback_token()
         from gateway.channels.providers import build_channels
@@ -57,28 +64,23 @@ def serve(
     }
     err(f"gateway: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})")
     if workers > 1:
-        # Each worker process builds its own app (and connection pool) from the same settings,
-        # and writes its metrics where every worker's /metrics reads them all.
-        from gateway.ops.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
-
-        directory = settings.metrics_dir or Path(tempfile.gettempdir()) / f"gateway-metrics-{port}"
-        os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))
+        # Each worker process builds its own app (and connection pool) from the same settings.
         uvicorn.run("gateway.cli.serve:worker_app", factory=True, workers=workers, **options)
         return
-    companion = None
-    if settings.is_sqlite and settings.dispatch_in_process is not False:
+    sender = None
+    if companion:
         # The embedded default sends the outbox too: from a process of its own (ops/companion.py).
         from gateway.ops.companion import Companion
 
-        companion = Companion(settings.shutdown_grace_s)
-        companion.start()
+        sender = Companion(settings.shutdown_grace_s)
+        sender.start()
         settings = settings.model_copy(update={"dispatch_in_process": False})
         log.info("sending the outbox from a companion process (gateway worker)")
     try:
         uvicorn.run(create_app(settings), **options)
     finally:
-        if companion is not None:
-            companion.stop()
+        if sender is not None:
+            sender.stop()
 
 
 def worker_app() -> FastAPI:
@@ -90,3 +92,9 @@ def worker_app() -> FastAPI:
     settings = load_settings()
     configure_logging(settings)
     return create_app(settings)
+
+
+def _metric_files(directory: Path) -> None:
+    from gateway.ops.metric_files import MULTIPROCESS_ENV, prepare_multiprocess_dir
+
+    os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(directory))

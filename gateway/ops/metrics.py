@@ -6,7 +6,6 @@ read from the database at scrape time, so every process reports the same queue."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -67,16 +66,6 @@ BROADCAST_MESSAGES = Counter(
 
 # prometheus_client picks file-backed values at import when PROMETHEUS_MULTIPROC_DIR is set.
 MULTIPROCESS = values.ValueClass is not values.MutexValue
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def prepare_multiprocess_dir(directory: Path) -> Path:
-    """The directory for the workers' metric files, without the files of an earlier run (their
-    counts must not add in). Only prometheus_client's own `*.db` files are removed."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):
-        stale.unlink()
-    return directory
 
 
 class _Snapshot:

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -55,10 +56,13 @@ async def companion_of(server_pid: int) -> int:
 
 
 async def test_serve_sends_the_outbox_from_a_companion_that_stops_with_it(
-    gateway: Gateway, sqlite_only: None
+    gateway: Gateway, sqlite_only: None, tmp_path: Path
 ) -> None:
-    server, _port = await asyncio.to_thread(
-        start_listening, lambda port: ["serve", "--port", str(port)], gateway_env(gateway), "/readyz"
+    server, port = await asyncio.to_thread(
+        start_listening,
+        lambda port: ["serve", "--port", str(port)],
+        gateway_env(gateway, metrics_dir=str(tmp_path / "metrics")),
+        "/readyz",
     )
     try:
         companion = await companion_of(server.pid)
@@ -70,6 +74,10 @@ async def test_serve_sends_the_outbox_from_a_companion_that_stops_with_it(
                 return (await db.scalar(select(OutboundMessage.status))) == "sent"
 
         await eventually(sent, "the companion to send the message")
+        # Counted in the companion, shown by the server's /metrics.
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert 'gateway_provider_request_seconds_count{provider="log"} 1.0' in metrics
         server.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(server.wait, 30) in (0, -signal.SIGTERM)
         await eventually(lambda: gone(companion), "the companion to stop with its server")

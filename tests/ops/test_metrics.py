@@ -95,7 +95,7 @@ async def test_every_worker_of_serve_reports_the_whole_pool(gateway: Gateway, tm
 
 
 def test_the_metrics_directory_is_emptied_of_metric_files_only(tmp_path: Path) -> None:
-    from gateway.ops.metrics import prepare_multiprocess_dir
+    from gateway.ops.metric_files import prepare_multiprocess_dir
 
     (tmp_path / "counter_123.db").write_bytes(b"old counts")
     (tmp_path / "notes.txt").write_text("not ours")

@@ -17,7 +17,7 @@ from gateway.cli import app as cli
 from gateway.cli import serve
 from gateway.config import SettingsError, load_settings
 from gateway.logging import TextFormatter
-from gateway.ops.metrics import MULTIPROCESS_ENV
+from gateway.ops.metric_files import MULTIPROCESS_ENV
 from gateway.wiring import Gateway
 from tests.helpers import USSD_URL
 from tests.security.logs import restored_logging
@@ -67,8 +67,25 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[di
     monkeypatch.setenv("GATEWAY_METRICS_DIR", str(tmp_path))
     monkeypatch.setattr(serve.uvicorn, "run", lambda app, **options: calls.append({"app": app, **options}))
     monkeypatch.setattr(serve, "ensure_schema", lambda settings: None)
+    monkeypatch.setattr("gateway.ops.companion.Companion", _NoCompanion)
+    _NoCompanion.events.clear()
     with restored_logging():
         yield calls
+
+
+class _NoCompanion:
+    """Serve's companion process (ops/companion.py), not started: tests/ops/test_companion.py starts real ones."""
+
+    events: list[str] = []
+
+    def __init__(self, grace_s: float) -> None:
+        self.grace_s = grace_s
+
+    def start(self) -> None:
+        self.events.append("start")
+
+    def stop(self) -> None:
+        self.events.append("stop")
 
 
 def run_serve(*args: str, **settings: str) -> Result:
@@ -104,6 +121,7 @@ def test_serve_in_development_starts_and_says_callbacks_are_open(started: list[d
     assert len(started) == 1
     [warning] = [line for line in result.stderr.splitlines() if "WARNING" in line]
     assert "GATEWAY_CALLBACK_TOKEN is not set" in warning
+    assert _NoCompanion.events == ["start", "stop"]  # SQLite: the outbox's sender beside the server
 
 
 def test_serve_with_workers_is_checked_before_they_start(started: list[dict[str, Any]]) -> None:
