@@ -29,6 +29,7 @@ class Term:
     confidence: str
     words: tuple[str, ...]
     used_in: tuple[str, ...]
+    source: str = ""  # where the term was found (a dictionary, a corpus, a text), as written
 
     def label(self, sheet_language: str) -> str:
         origin = f" ({self.language} table)" if self.language != sheet_language else ""
@@ -45,9 +46,13 @@ def read_glossary(path: Path) -> dict[str, list[Term]]:
     code: str | None = None
     columns: list[str] | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
-        heading = _HEADING.match(line)
         if line.startswith("#"):
-            code, columns = (heading.group("code") if heading else None), None
+            # A language's section is its "## … (code)" heading down to the next section; its
+            # "###" subsections (Jula's terms, Mooré's keywords) are still that language's.
+            if not line.startswith("###"):
+                heading = _HEADING.match(line)
+                code = heading.group("code") if heading else None
+            columns = None
             continue
         if code is None or not line.lstrip().startswith("|"):
             columns = None if not line.strip() else columns
@@ -105,6 +110,7 @@ def _term(code: str, row: dict[str, str]) -> Term | None:
         _MARKUP.sub("", row.get("confidence", "")).strip(),
         tuple(w for w in words if w),
         used_in,
+        row.get("source", "").strip(),
     )
 
 
