@@ -605,6 +605,27 @@ class _PostgresHop:
             return None  # the contact it names deleted meanwhile (an idle one purged): the full path's
         return None if made is None else int(made)
 
+    # A first-time caller's language, in one statement (one round trip, where a transaction took
+    # four): the session row locked if it is still where the hop read it, the contact made only
+    # then and only if no contact has the number, the row moved on only if the contact was made.
+    # The state names the new contact's id, which only the statement knows: it is written with a
+    # stand-in number that the statement replaces with the id, so the row's text is exactly what
+    # serialising the state with the id would give.
+    NEW_CONTACT_AND_SAVE = (
+        "WITH locked AS (SELECT id FROM ussd_sessions WHERE id = $1 AND hops = $2 AND ended_at IS NULL "
+        "FOR UPDATE), "
+        "made AS (INSERT INTO contacts (phone_hash, phone_encrypted, language, created_at, updated_at) "
+        "SELECT $3, $4, $5, $6, $6 WHERE EXISTS (SELECT 1 FROM locked) "
+        "AND NOT EXISTS (SELECT 1 FROM contacts WHERE phone_hash = ANY($7::text[])) "
+        "ON CONFLICT (phone_hash) DO NOTHING RETURNING id), "
+        "moved AS (UPDATE ussd_sessions SET hops=$8, last_text=$9, last_screen=$10, "
+        "language=COALESCE($11, language), updated_at=$12, last_response=$13, in_report=$14, "
+        "state=replace($15, $16, (SELECT id FROM made)::text)::json, contact_id=(SELECT id FROM made) "
+        "WHERE id = (SELECT id FROM locked) AND EXISTS (SELECT 1 FROM made) RETURNING id) "
+        "SELECT (SELECT id FROM made), EXISTS (SELECT 1 FROM moved)"
+    )
+    STAND_IN = -917263548311  # no contact id is negative; see NEW_CONTACT_AND_SAVE
+
     async def save_with_contact(
         self,
         session_id: int,
@@ -612,6 +633,12 @@ class _PostgresHop:
         change: ContactLanguage,
         write_for: Callable[[int], MenuHopWrite],
     ) -> MenuHopWrite | None:
+        if change.contact_id is None:
+            probe = write_for(self.STAND_IN)
+            # Only where the stand-in can stand for nothing else (the state holds no free text
+            # before a language is chosen, but nothing is assumed).
+            if probe.state_json.count(str(self.STAND_IN)) == 1:
+                return await self._save_with_new_contact(session_id, read_hops, change, probe, write_for)
         connection = self._connection
         day = utcday()  # contacts keep days, not moments
         try:
@@ -644,6 +671,36 @@ class _PostgresHop:
         except (_Lost, asyncpg.IntegrityConstraintViolationError):
             return None
         return write
+
+    async def _save_with_new_contact(
+        self,
+        session_id: int,
+        read_hops: int,
+        change: ContactLanguage,
+        probe: MenuHopWrite,
+        write_for: Callable[[int], MenuHopWrite],
+    ) -> MenuHopWrite | None:
+        hop = probe.saved(session_id, read_hops)[:8]  # hops … state_json, as SAVE takes them
+        try:
+            contact_id, moved = tuple(
+                await self._connection.fetchrow(
+                    self.NEW_CONTACT_AND_SAVE,
+                    session_id,
+                    read_hops,
+                    change.phone_hash,
+                    change.phone_encrypted,
+                    change.language,
+                    utcday(),
+                    list(change.phone_hashes),
+                    *hop,
+                    str(self.STAND_IN),
+                )
+            )
+        except asyncpg.IntegrityConstraintViolationError:
+            return None
+        if contact_id is None or not moved:
+            return None  # moved on meanwhile, or the number's contact made elsewhere: the full path's
+        return write_for(int(contact_id))
 
     # -- the report hop --------------------------------------------------------------------
 

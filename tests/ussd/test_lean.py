@@ -344,3 +344,32 @@ async def test_the_store_writes_nothing_when_its_guard_fails(gateway: Gateway, c
         assert (await db.execute(select(func.count()).select_from(Contact))).scalar_one() == 0
     after = await session_row(gateway, caller.session_id)
     assert (after.hops, after.last_text, after.state) == (row.hops, row.last_text, row.state)
+
+
+@pytest.mark.parametrize("stand_in_in_text", [False, True], ids=["one statement", "stand-in in the state"])
+async def test_a_new_contacts_language_names_its_id_in_the_state(
+    gateway: Gateway, caller: UssdCaller, stand_in_in_text: bool
+) -> None:
+    # PostgreSQL writes the new contact and the row in one statement, the state's copy of the
+    # contact id filled in by the statement; where the stand-in number could stand for something
+    # else in the state, the transaction of four round trips does it (and SQLite always does).
+    from gateway.ussd.store import _PostgresHop
+
+    await caller.dial()
+    row = await session_row(gateway, caller.session_id)
+    extra = f"note {_PostgresHop.STAND_IN}" if stand_in_in_text else "note"
+    change = ContactLanguage("bm", None, "hash-1", ("hash-1",), "encrypted-1")
+
+    def write_for(contact_id: int) -> MenuHopWrite:
+        state = f'{{"caller":{{"id":{contact_id},"new":true}},"extra":"{extra}"}}'
+        return MenuHopWrite(row.hops + 1, "2", "main:home", "bm", "…", False, state, contact_id)
+
+    async with gateway.session_store.connect() as connection:
+        write = await connection.save_with_contact(row.id, row.hops, change, write_for)
+    assert write is not None
+    async with gateway.sessionmaker() as db:
+        contact = (await db.execute(select(Contact))).scalar_one()
+    after = await session_row(gateway, caller.session_id)
+    assert (after.contact_id, after.hops, after.language) == (contact.id, row.hops + 1, "bm")
+    assert after.state == {"caller": {"id": contact.id, "new": True}, "extra": extra}
+    assert write.state_json == write_for(contact.id).state_json
