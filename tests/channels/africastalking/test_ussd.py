@@ -69,7 +69,8 @@ async def test_a_form_sent_otherwise_than_urlencoded_is_answered_the_same(client
     # Not what Africa's Talking sends: it goes past the lean ASGI route to the declared one.
     multipart = await client.post(USSD_URL, data=FIRST_HOP, files={"note": ("n.txt", b"x")})
     assert multipart.status_code == 200
-    assert multipart.text.startswith("CON ") and "1. Francais" in multipart.text
+    assert multipart.text.startswith("CON ")
+    assert "1. Francais" in multipart.text
 
 
 async def test_wrong_token_is_403_and_right_token_passes(gateway: Gateway) -> None:
