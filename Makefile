@@ -12,7 +12,7 @@ LOCK_ARGS ?=
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
 	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test lint unit check-flows bench clean dev-key lock review-sheets
+.PHONY: run test lint unit check-flows bench clean dev-key lock review-sheets screenshots
 
 # Exactly the hash-checked files of the lock, so what runs here and in CI is what the image deploys;
 # the project goes in editable without choosing dependencies of its own. `pip check` stops a
@@ -68,6 +68,10 @@ review-sheets: $(STAMP)
 		$(BIN)/gateway i18n sheet $$lang --html docs/review/$$lang.html --pdf docs/review/$$lang.pdf \
 			--csv docs/review/$$lang.csv || exit 1; \
 	done
+
+# The pictures docs/console.md shows, taken by the browser tests (tests/web) in Debian's chromium.
+screenshots: $(STAMP)
+	GATEWAY_TEST_BROWSER=required GATEWAY_TEST_SCREENSHOTS=$(CURDIR)/docs/console $(BIN)/pytest tests/web -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ussd_load.py

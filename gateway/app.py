@@ -30,6 +30,8 @@ from gateway.config import Settings, get_settings
 from gateway.db.errors import database_unavailable
 from gateway.http.body_limit import BodyLimit
 from gateway.ops.side_loop import SideLoop
+from gateway.web import console as web_console
+from gateway.web import docs as web_docs
 from gateway.wiring import Gateway
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         # OTEL_* variable on the host pointed them; and asking on every request whether they are
         # configured cost a tenth of a USSD hop.
         telemetry=NO_TELEMETRY,
+        # /docs is ours (web/docs.py), from vendored files; ReDoc is off, as it only loads from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     limits = settings or (gateway.settings if gateway is not None else get_settings())
     # The USSD hop answered before FastAPI's routing (channels/africastalking/ussd.py), inside the
@@ -101,6 +106,10 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app.include_router(api_reports.router)
     app.include_router(api_meetings.router)
     app.include_router(api_broadcasts.router)
+    app.include_router(web_docs.router)
+    app.mount(web_docs.STATIC_PATH, web_docs.static_files(), name="static")
+    # The console for people (sign-in, sessions, its pages); the API above stays for machines.
+    web_console.install(app)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeoutError)

@@ -191,6 +191,17 @@ class Settings(BaseSettings):
     # A reporter hears about their report on real changes of state, at most this often a day.
     reporter_notices_per_day: int = Field(default=3, ge=1, le=50)
 
+    # The web console (gateway/web). Its address as people reach it, for the links in invitations.
+    console_url: str = "http://127.0.0.1:8000"
+    # A session ends after this long without a page, and this long after sign-in whatever happens.
+    console_session_idle_s: int = Field(default=3600, ge=60, le=7 * 86_400)
+    console_session_absolute_s: int = Field(default=12 * 3600, ge=300, le=30 * 86_400)
+    # Wrong passwords in a row before an account is locked, and for how long.
+    console_lockout_after: int = Field(default=5, ge=1, le=100)
+    console_lockout_s: int = Field(default=900, ge=1, le=86_400)
+    # How long an invitation link can be used.
+    console_invitation_ttl_s: int = Field(default=3 * 86_400, ge=300, le=30 * 86_400)
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -205,6 +216,14 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
         return value
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str) -> str:
+        scheme, _, rest = value.strip().partition("://")
+        if scheme not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+            raise ValueError("must be an http:// or https:// address, e.g. https://console.example.org")
+        return value.strip().rstrip("/")
 
     @field_validator("secret_key")
     @classmethod

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TextIO
 from urllib.parse import quote, unquote, unquote_plus
 
+from gateway.accounts.secret_tokens import PATTERN as CONSOLE_TOKEN
 from gateway.config import Settings
 from gateway.security.phone import mask_in_text
 
@@ -37,6 +38,17 @@ _CUT = re.compile(
     r"(?P<before>[0-9](?:[ .\-]?[0-9])*[.\-]?)?"
     r"(?P<cut> \.\.\. \(?[0-9]+ characters truncated\)? \.\.\. )"
     r"(?P<after>[.\-]?[0-9](?:[ .\-]?[0-9])*)?"
+)
+
+
+# The console's secrets as they may show in a line: a session or invitation token (an invitation
+# link in an access log's request line), an argon2 password hash, a 64-hex digest (of a token, a
+# login or a number), an email address (a login). The digest's and hash's own letters give them away.
+_CONSOLE_SECRETS = re.compile(
+    rf"{CONSOLE_TOKEN.pattern}"
+    r"|\$argon2(?:id|i|d)\$[A-Za-z0-9$=,+/]*"
+    r"|(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])"
+    r"|[\w.+%-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
 
 
@@ -84,6 +96,7 @@ class Scrubber:
     def _hide_secrets(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, HIDDEN)
+        text = _CONSOLE_SECRETS.sub(HIDDEN, text)
         return _PARAMETER.sub(self._parameter, text)
 
     def _decoded_if_hiding(self, match: re.Match[str]) -> str:

@@ -5,6 +5,45 @@ from __future__ import annotations
 
 from gateway.reports.service import STATUSES, TOPICS
 
+# The web console's words (gateway/web/templates and the errors its forms give).
+CONSOLE_MESSAGES: tuple[str, ...] = (
+    "console.name",
+    "console.back",
+    "console.signin.title",
+    "console.signin.login",
+    "console.signin.password",
+    "console.signin.submit",
+    "console.signin.failed",
+    "console.signin.help",
+    "console.signout",
+    "console.signout.done",
+    "console.overview.title",
+    "console.overview.who",
+    "console.overview.committee",
+    "console.overview.placeholder",
+    "console.role.organiser",
+    "console.role.committee",
+    "console.role.viewer",
+    "console.invitation.title",
+    "console.invitation.intro",
+    "console.invitation.login",
+    "console.invitation.password",
+    "console.invitation.confirm",
+    "console.invitation.submit",
+    "console.invitation.unusable",
+    "console.invitation.bad_login",
+    "console.invitation.login_taken",
+    "console.invitation.mismatch",
+    "console.password.too_short",
+    "console.password.too_long",
+    "console.password.is_login",
+    "console.password.too_simple",
+    "console.csrf.title",
+    "console.csrf.text",
+    "console.forbidden.title",
+    "console.forbidden.text",
+)
+
 CODE_MESSAGES: tuple[str, ...] = (
     "ussd.nav.more",
     "ussd.nav.back",
@@ -60,4 +99,5 @@ CODE_MESSAGES: tuple[str, ...] = (
     "sms.rsvp.none",
     "ussd.flood",
     "sms.flood",
+    *CONSOLE_MESSAGES,
 )

@@ -1,7 +1,7 @@
 """Every model, imported once so the metadata (and Alembic) sees the whole schema. Above every
 package that defines tables: only the migrations and the tests read it."""
 
-from gateway.accounts.models import ApiToken
+from gateway.accounts.models import ApiToken, ConsoleSession, Invitation, User
 from gateway.areas.models import Area
 from gateway.audit.models import AuditEvent
 from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription
@@ -25,15 +25,18 @@ __all__ = [
     "Committee",
     "CommitteeArea",
     "CommitteeMember",
+    "ConsoleSession",
     "Contact",
     "DeliveryEvent",
     "Digest",
     "FloodMark",
     "InboundMessage",
+    "Invitation",
     "Meeting",
     "OutboundMessage",
     "Report",
     "ReportEvent",
     "Subscription",
+    "User",
     "UssdSession",
 ]

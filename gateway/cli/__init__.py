@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gateway.cli import (
+    accounts,
     areas,
     audit,
     channels,
@@ -40,6 +41,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(committees.app, name="committees")
 app.add_typer(digest.app, name="digest")
 app.add_typer(token.app, name="token")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(channels.app, name="channels")
 

@@ -22,6 +22,11 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
+def derived_key(secret: str, purpose: bytes) -> bytes:
+    """A key of its own for each use of GATEWAY_SECRET_KEY, so no two uses share one."""
+    return _derive(secret, purpose)
+
+
 class PhoneVault:
     """Encrypts phone numbers for storage and gives a keyed hash to find them without decrypting."""
 

@@ -1,0 +1,14 @@
+"""The web console, put into the app in one call."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gateway.web import signin
+from gateway.web.auth import ConsoleState, install_handlers
+
+
+def install(app: FastAPI) -> None:
+    app.state.console = ConsoleState()
+    install_handlers(app)
+    app.include_router(signin.router)
