@@ -84,9 +84,15 @@ def secure_cookies(request: Request, gateway: Gateway) -> bool:
 
 
 def set_session_cookie(response: Response, request: Request, gateway: Gateway, token: str) -> None:
+    _set_cookie(response, request, gateway, SESSION_COOKIE, token)
+
+
+def _set_cookie(response: Response, request: Request, gateway: Gateway, name: str, value: str) -> None:
+    # Both console cookies alike: never read by scripts, not sent on other sites' POSTs, https-only
+    # wherever the console is served over https.
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
+        name,
+        value,
         max_age=gateway.settings.console_session_absolute_s,
         path="/",
         httponly=True,
@@ -107,15 +113,7 @@ def presession_seed(request: Request) -> str | None:
 
 
 def set_presession_cookie(response: Response, request: Request, gateway: Gateway, seed: str) -> None:
-    response.set_cookie(
-        PRESESSION_COOKIE,
-        seed,
-        max_age=gateway.settings.console_session_absolute_s,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request, gateway),
-    )
+    _set_cookie(response, request, gateway, PRESESSION_COOKIE, seed)
 
 
 class CsrfRefused(Exception):
