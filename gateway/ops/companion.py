@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RESTART_S = 1.0
 LONGEST_RESTART_S = 60.0
-# A companion that ran this long before dying is restarted at once, not after a growing pause.
+# A companion that ran this long before dying starts the pauses over from the first.
 HEALTHY_RUN_S = 60.0
 
 
@@ -34,7 +34,6 @@ class Companion:
         self.grace_s = grace_s
         self.command = [sys.executable, "-m", "gateway", "worker", "--stop-with-parent", str(os.getpid())]
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._supervise, name="companion worker", daemon=True)
@@ -50,7 +49,6 @@ class Companion:
             # A session of its own: Ctrl-C in a terminal reaches the server only, which then stops
             # the companion in order (a companion stopped first would look like a crash).
             self.process = subprocess.Popen(self.command, start_new_session=True)
-            self.starts += 1
 
     def _supervise(self) -> None:
         pause = FIRST_RESTART_S
@@ -64,10 +62,15 @@ class Companion:
             if time.monotonic() - started >= HEALTHY_RUN_S:
                 pause = FIRST_RESTART_S
             log.error("the sending process exited (code %s); starting it again in %.0f s", code, pause)
-            if self._stopping.wait(pause):
+            while not self._stopping.wait(pause):
+                pause = min(pause * 2, LONGEST_RESTART_S)
+                try:
+                    self._spawn()
+                    break
+                except OSError as exc:  # no process to be had now (out of memory, of PIDs)
+                    log.error("could not start the sending process (%s); trying again in %.0f s", exc, pause)
+            else:
                 return
-            pause = min(pause * 2, LONGEST_RESTART_S)
-            self._spawn()
 
     def stop(self) -> None:
         """SIGTERM, and the grace period to finish the provider requests in flight; then a kill."""
