@@ -9,7 +9,7 @@ from sqlalchemy import text
 from gateway.http.deps import GatewayDep
 from gateway.ops.metrics import render
 from gateway.outbox.depth import outbox_depth
-from gateway.outbox.health import read_states
+from gateway.outbox.health import configured_states
 
 router = APIRouter()
 
@@ -49,13 +49,13 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
     async with gateway.sessionmaker() as db:
-        states = await read_states(db)
-    channels = {}
-    for name in gateway.channels.names:
-        state = states.get(name)
-        channels[name] = {
-            "state": state.state if state else "unknown",
-            "detail": (state.detail if state else "") or "not checked or used yet",
-            "since": state.changed_at.isoformat() if state and state.changed_at else None,
+        states = await configured_states(db, gateway.channels.names)
+    channels = {
+        name: {
+            "state": state.state,
+            "detail": state.detail or "not checked or used yet",
+            "since": state.changed_at.isoformat() if state.changed_at else None,
         }
+        for name, state in states.items()
+    }
     return JSONResponse({"status": "ok", "channels": channels})

@@ -2,45 +2,38 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Receive, Scope, Send
 
 from gateway.accounts.tokens import Principal
 from gateway.api.deps import Mover, Reader
 from gateway.api.params import Clean, Moment
-from gateway.api.scope import reach
 from gateway.areas.coverage import communes_under
 from gateway.areas.lookup import AreaLookupError, find_areas
 from gateway.audit.service import record_by
 from gateway.http.deps import GatewayDep
-from gateway.i18n.languages import LanguageCode
-from gateway.reports.corrections import CorrectionError, place_report, set_topic
-from gateway.reports.export import (
-    ReportFilter,
-    csv_header,
-    csv_line,
-    iter_report_rows,
-    jsonl_line,
-    report_pages,
-    report_rows_query,
+from gateway.http.reports import (
+    EXPORT_RETRY_AFTER_S,
+    ChangeRefused,
+    export_response,
+    report_in_reach,
+    within_reach,
 )
+from gateway.http.reports import (
+    change_report as apply_change,
+)
+from gateway.i18n.languages import LanguageCode
+from gateway.reports.export import ReportFilter, iter_report_rows, report_rows_query
 from gateway.reports.models import Report
-from gateway.reports.reference import parse_reference
 from gateway.reports.service import Status, Topic
-from gateway.reports.status import StatusError, change_status
 from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-EXPORT_RETRY_AFTER_S = 30
 
 
 class ReportOut(BaseModel):
@@ -78,12 +71,6 @@ class ReportChange(BaseModel):
         return self
 
 
-class _Refused(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 class Filters:
     """The query parameters every read takes, turned into a ReportFilter within the token's reach."""
 
@@ -116,10 +103,7 @@ class Filters:
                 area_ids = communes_under(directory, [a.id for a in await find_areas(db, [self.area])])
             except AreaLookupError as exc:
                 raise HTTPException(422, {"error": str(exc), "field": "area"}) from None
-        own = await reach(db, gateway, principal)
-        if own is not None:
-            area_ids = own if area_ids is None else area_ids & own
-        return ReportFilter(
+        asked = ReportFilter(
             since=_utc(self.since),
             until=_utc(self.until),
             topic=self.topic,
@@ -129,6 +113,7 @@ class Filters:
             limit=limit,
             offset=offset,
         )
+        return await within_reach(db, gateway, principal, asked)
 
     def describe(self) -> str:
         parts = {k: v for k, v in self.__dict__.items() if v is not None}
@@ -174,78 +159,21 @@ async def export_reports(
     filters: FiltersDep,
     format: Literal["csv", "jsonl"] = Query("csv"),
 ) -> Response:
-    slots: asyncio.Semaphore = request.app.state.export_slots
-    if slots.locked():
-        # Not a queue: each export waiting here would be one more client held open.
+    async def asked(db: AsyncSession) -> ReportFilter:
+        return await filters.resolve(db, gateway, principal)
+
+    response = await export_response(request, gateway, principal, asked, format, filters.describe())
+    if response is None:
         return JSONResponse(
             {"error": "too many exports running; retry later"},
             status_code=429,
             headers={"Retry-After": str(EXPORT_RETRY_AFTER_S)},
         )
-    await slots.acquire()  # free, so this does not wait
-    try:
-        async with gateway.sessionmaker() as db, db.begin():
-            where = await filters.resolve(db, gateway, principal)
-            count = (
-                await db.execute(select(func.count()).select_from(report_rows_query(where).subquery()))
-            ).scalar_one()
-            record_by(db, principal, "reports.export", f"{format}; {filters.describe()}", count)
-    except BaseException:
-        slots.release()
-        raise
-    return ExportResponse(
-        _export_lines(gateway, where, format),
-        release=slots.release,
-        media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="reports.{format}"'},
-    )
-
-
-async def _export_lines(gateway: Gateway, where: ReportFilter, format: str) -> AsyncGenerator[str, None]:
-    if format == "csv":
-        yield csv_header()
-    line = csv_line if format == "csv" else jsonl_line
-    async for page in report_pages(gateway.sessionmaker, where):
-        yield "".join(line(row) for row in page)
-
-
-class ExportResponse(StreamingResponse):
-    """A streamed export that gives its slot back however it ends: done, failed, or the client gone.
-
-    Starlette stops reading the body iterator when the client leaves but does not close it; this
-    closes it at once, rather than whenever the garbage collector would.
-    """
-
-    def __init__(
-        self,
-        lines: AsyncGenerator[str, None],
-        release: Callable[[], None],
-        media_type: str,
-        headers: dict[str, str],
-    ) -> None:
-        super().__init__(lines, media_type=media_type, headers=headers)
-        self._lines = lines
-        self._release = release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            try:
-                await self._lines.aclose()
-            finally:
-                self._release()
+    return response
 
 
 async def _one(db: AsyncSession, gateway: Gateway, principal: Principal, reference: str) -> Report:
-    parsed = parse_reference(reference)
-    report = None
-    if parsed:
-        report = (await db.execute(select(Report).where(Report.reference == parsed))).scalar_one_or_none()
-    if report is not None and principal.role == "committee":
-        where = await Filters(None, None, None, None, None, None).resolve(db, gateway, principal)
-        if where.area_ids is None or report.area_id not in where.area_ids:
-            report = None  # another committee's report is, to this token, no report at all
+    report = await report_in_reach(db, gateway, principal, reference)
     if report is None:
         raise HTTPException(404, "no such report")
     return report
@@ -281,7 +209,7 @@ async def change_report(
             record_by(
                 db, principal, "reports.change", f"{report.reference}: {', '.join(changes) or 'no change'}", 1
             )
-    except _Refused as exc:  # raised inside the transaction, so nothing of the request is kept
+    except ChangeRefused as exc:  # raised inside the transaction, so nothing of the request is kept
         return JSONResponse({"error": str(exc), "field": exc.field}, 422)
     return row
 
@@ -289,26 +217,20 @@ async def change_report(
 async def _apply(
     db: AsyncSession, gateway: Gateway, principal: Principal, report: Report, body: ReportChange
 ) -> list[str]:
-    changes = []
-    try:
-        if body.place is not None:
-            try:
-                [area] = await find_areas(db, [body.place])
-            except AreaLookupError as exc:
-                raise _Refused("place", str(exc)) from None
-            directory = await gateway.directory.get(db)
-            if await place_report(db, gateway.notifier, directory, report, area.id, principal.name):
-                changes.append(f"place={area.name}")
-        if body.topic is not None and set_topic(db, report, body.topic, principal.name):
-            changes.append(f"topic={body.topic}")
-    except CorrectionError as exc:
-        raise _Refused(exc.field, str(exc)) from None
-    if body.status is not None:
+    place_id = None
+    if body.place is not None:
         try:
-            await change_status(
-                db, gateway.notifier, report.reference, body.status, body.note, principal.name
-            )
-        except StatusError as exc:
-            raise _Refused("note" if "note" in str(exc) else "status", str(exc)) from None
-        changes.append(f"status={body.status}")
-    return changes
+            [area] = await find_areas(db, [body.place])
+        except AreaLookupError as exc:
+            raise ChangeRefused("place", str(exc)) from None
+        place_id = area.id
+    return await apply_change(
+        db,
+        gateway,
+        principal.name,
+        report,
+        place_id=place_id,
+        topic=body.topic,
+        status=body.status,
+        note=body.note,
+    )

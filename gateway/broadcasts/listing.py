@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.areas.coverage import area_and_ancestors
@@ -37,18 +37,36 @@ async def list_broadcasts(
         query = query.where(Broadcast.kind == filters.kind)
     if filters.meeting_id is not None:
         query = query.where(Broadcast.meeting_id == filters.meeting_id)
-    if within is not None:
-        # A broadcast to a cercle or a province reaches the communes under it: it meets `within`
-        # when one of its areas is one of those communes or above one. A reminder has its notice's.
-        reaching = {area for commune in within for area in area_and_ancestors(directory, commune)}
-        owner = func.coalesce(Broadcast.parent_id, Broadcast.id)
-        query = query.where(
-            select(BroadcastArea.area_id)
-            .where(BroadcastArea.broadcast_id == owner, BroadcastArea.area_id.in_(sorted(reaching) or [-1]))
-            .exists()
-        )
+    query = query.where(meets(directory, within))
     query = query.order_by(Broadcast.created_at.desc(), Broadcast.id.desc()).limit(limit).offset(offset)
     return list((await db.execute(query)).scalars())
+
+
+def meets(directory: AreaDirectory, within: set[int] | None) -> ColumnElement[bool]:
+    """The broadcasts whose areas meet the communes `within` (None: all of them)."""
+    if within is None:
+        return true()
+    # A broadcast to a cercle or a province reaches the communes under it: it meets `within`
+    # when one of its areas is one of those communes or above one. A reminder has its notice's.
+    reaching = {area for commune in within for area in area_and_ancestors(directory, commune)}
+    owner = func.coalesce(Broadcast.parent_id, Broadcast.id)
+    return (
+        select(BroadcastArea.area_id)
+        .where(BroadcastArea.broadcast_id == owner, BroadcastArea.area_id.in_(sorted(reaching) or [-1]))
+        .exists()
+    )
+
+
+async def count_by_status(
+    db: AsyncSession, directory: AreaDirectory, statuses: tuple[str, ...], *, within: set[int] | None
+) -> dict[str, int]:
+    """How many broadcasts are in each of `statuses` (those with none left out), within reach."""
+    rows = await db.execute(
+        select(Broadcast.status, func.count())
+        .where(Broadcast.status.in_(statuses), meets(directory, within))
+        .group_by(Broadcast.status)
+    )
+    return {status: int(count) for status, count in rows}
 
 
 async def area_names(

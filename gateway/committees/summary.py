@@ -19,12 +19,11 @@ from gateway.i18n.catalogs import Translator
 from gateway.i18n.dates import day_month
 from gateway.i18n.gsm7 import sms_encoding, to_gsm7
 from gateway.i18n.text import fill
-from gateway.reports.models import Report
+from gateway.reports.models import OPEN, Report
 
 MAX_SEGMENTS = 3
 TOP_PLACES = 3
 TOP_REFERENCES = 3
-OPEN = ("new", "forwarded")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -50,6 +50,13 @@ async def read_states(db: AsyncSession) -> dict[str, StateView]:
     return {r.channel: StateView(r.state, r.detail, r.changed_at, r.down_until) for r in rows}
 
 
+async def configured_states(db: AsyncSession, names: Sequence[str]) -> dict[str, StateView]:
+    """Each of the configured channels `names`, in their order: one never checked nor used yet is
+    `unknown` (what /readyz and the console's overview show)."""
+    states = await read_states(db)
+    return {name: states.get(name) or StateView("unknown", "", None, None) for name in names}
+
+
 async def write_state(
     db: AsyncSession,
     channel: str,

@@ -53,6 +53,11 @@ class ReportFilter:
     status: str | None = None
     language: str | None = None
     area_ids: frozenset[int] | None = None  # communes; None means everywhere
+    channel: str | None = None
+    urgent_only: bool = False
+    placeless_only: bool = False
+    # Keyset paging: only reports older than this (created_at, id), in the listing's order.
+    older_than: tuple[datetime, int] | None = None
     limit: int | None = None
     offset: int = 0
 
@@ -90,6 +95,14 @@ def report_rows_query(where: ReportFilter) -> Select:
         query = query.where(Report.language == where.language)
     if where.area_ids is not None:
         query = query.where(Report.area_id.in_(sorted(where.area_ids)))
+    if where.channel is not None:
+        query = query.where(Report.channel == where.channel)
+    if where.urgent_only:
+        query = query.where(Report.urgency == "urgent")
+    if where.placeless_only:
+        query = query.where(Report.area_id.is_(None))
+    if where.older_than is not None:
+        query = query.where(_older_than(*where.older_than))
     if where.offset:
         query = query.offset(where.offset)
     if where.limit is not None:

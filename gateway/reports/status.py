@@ -13,16 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.i18n.text import excerpt
-from gateway.reports.models import Report, ReportEvent
+from gateway.reports.models import OPEN, Report, ReportEvent
 from gateway.reports.reference import parse_reference
 from gateway.reports.service import STATUSES
 
 MAX_NOTE = 500
 NOTE_IN_SMS = 120
-
-
-# A report still waiting for someone: what forwarding and a first acknowledgement move on.
-OPEN = ("new", "forwarded")
 
 
 class StatusError(ValueError):

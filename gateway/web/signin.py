@@ -1,4 +1,4 @@
-"""Console entry: `/`, sign-in, sign-out, accepting an invitation, and the overview placeholder."""
+"""Console entry: `/`, sign-in, sign-out, accepting an invitation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from gateway.accounts.invitations import accept, open_invitation
 from gateway.accounts.passwords import MAX_LENGTH, MIN_LENGTH
@@ -14,14 +13,12 @@ from gateway.accounts.people import MAX_LOGIN, AccountError, masked_login, norma
 from gateway.accounts.sessions import close_session, forget_expired, open_session
 from gateway.accounts.signin import sign_in
 from gateway.audit.service import record
-from gateway.committees.models import Committee
 from gateway.http.deps import GatewayDep
 from gateway.web.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     MaybePerson,
     Now,
-    SignedIn,
     State,
     absolute,
     clear_cookie,
@@ -161,14 +158,3 @@ def _unusable() -> dict[str, object]:
         "text_id": "console.invitation.unusable",
         "back": "/signin",
     }
-
-
-@router.get("/overview")
-async def overview(request: Request, gateway: GatewayDep, state: State, person: SignedIn) -> Response:
-    committee = None
-    if person.committee_id is not None:
-        async with gateway.sessionmaker() as db:
-            committee = (
-                await db.execute(select(Committee.name).where(Committee.id == person.committee_id))
-            ).scalar_one_or_none()
-    return page(request, gateway, state, "overview.html", {"committee": committee}, person=person)
