@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from benchmarks.load.database import add_test_communes  # noqa: E402
 from gateway.areas.models import Area  # noqa: E402
 from gateway.committees.models import Committee, CommitteeArea  # noqa: E402
 from gateway.committees.summary import render_summary  # noqa: E402
@@ -51,24 +52,9 @@ BATCH = 20_000
 
 
 async def build(gateway: Gateway, reports: int, rng: random.Random) -> None:
+    await add_test_communes(gateway, COMMUNES)
     async with gateway.sessionmaker() as db, db.begin():
         provinces = list((await db.execute(select(Area).where(Area.level == 2))).scalars())
-        existing = list((await db.execute(select(Area.id).where(Area.level == 3))).scalars())
-        for n in range(COMMUNES - len(existing)):
-            province = provinces[n % len(provinces)]
-            db.add(
-                Area(
-                    country_code=province.country_code,
-                    level=3,
-                    kind="commune",
-                    name=f"Commune test {n:03d}",
-                    parent_id=province.id,
-                    aliases=[],
-                    active=True,
-                )
-            )
-    gateway.directory.invalidate()
-    async with gateway.sessionmaker() as db, db.begin():
         communes = list((await db.execute(select(Area.id).where(Area.level == 3))).scalars())
         provinces_ids = [p.id for p in provinces]
         now = utcnow()

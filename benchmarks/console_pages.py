@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
+from benchmarks.load.database import add_test_communes  # noqa: E402
 from gateway.accounts.invitations import accept, invite, open_invitation  # noqa: E402
 from gateway.accounts.passwords import Passwords  # noqa: E402
 from gateway.accounts.secret_tokens import TokenKeys  # noqa: E402
@@ -69,22 +70,7 @@ async def build(gateway: Gateway, reports: int) -> int:
     async with gateway.sessionmaker() as db, db.begin():
         if (await db.execute(select(func.count()).select_from(Report))).scalar_one():
             raise SystemExit("the database already holds reports: give an EMPTY test database")
-        provinces = list((await db.execute(select(Area).where(Area.level == 2))).scalars())
-        existing = (await db.execute(select(func.count()).where(Area.level == 3))).scalar_one()
-        for n in range(COMMUNES - existing):
-            province = provinces[n % len(provinces)]
-            db.add(
-                Area(
-                    country_code=province.country_code,
-                    level=3,
-                    kind="commune",
-                    name=f"Commune test {n:03d}",
-                    parent_id=province.id,
-                    aliases=[],
-                    active=True,
-                )
-            )
-    gateway.directory.invalidate()
+    await add_test_communes(gateway, COMMUNES)
     async with gateway.sessionmaker() as db, db.begin():
         communes = sorted((await db.execute(select(Area.id).where(Area.level == 3))).scalars())
         committee = Committee(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from gateway.areas.models import Area
 from gateway.config import SettingsError, load_settings
 from gateway.db.migrate import upgrade
+from gateway.wiring import Gateway
 
 
 def prepare_database(database_url: str, secret_key: str) -> tuple[str, str]:
@@ -43,3 +45,25 @@ async def _count_reports(url: str) -> int:
             return int((await connection.execute(text("SELECT count(*) FROM reports"))).scalar_one())
     finally:
         await engine.dispose()
+
+
+async def add_test_communes(gateway: Gateway, total: int) -> None:
+    """Made-up communes ("Commune test 000" …) under the border provinces, until the database holds
+    `total` communes: summaries and the console's counts spread over a realistic number of places."""
+    async with gateway.sessionmaker() as db, db.begin():
+        provinces = list((await db.execute(select(Area).where(Area.level == 2))).scalars())
+        existing = len(list((await db.execute(select(Area.id).where(Area.level == 3))).scalars()))
+        for n in range(total - existing):
+            province = provinces[n % len(provinces)]
+            db.add(
+                Area(
+                    country_code=province.country_code,
+                    level=3,
+                    kind="commune",
+                    name=f"Commune test {n:03d}",
+                    parent_id=province.id,
+                    aliases=[],
+                    active=True,
+                )
+            )
+    gateway.directory.invalidate()
