@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts.tokens import Principal
 from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id, Moment, Texts, plain
-from gateway.api.scope import reach
 from gateway.api.validation import invalid, refused
 from gateway.areas.models import Area
 from gateway.audit.service import record_by
@@ -27,6 +26,7 @@ from gateway.broadcasts.preview import Price, preview
 from gateway.broadcasts.service import audience_communes, broadcast_stats, create_broadcast
 from gateway.contacts.models import Contact
 from gateway.http.deps import GatewayDep
+from gateway.http.scope import reach
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
 

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id, Moment, Texts, plain
-from gateway.api.scope import reach
 from gateway.api.validation import invalid, refused
 from gateway.areas.coverage import communes_under
 from gateway.audit.service import record_by
@@ -20,6 +19,7 @@ from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.meetings import KEEP, Keep, create_meeting, delete_meeting, update_meeting
 from gateway.broadcasts.models import Meeting
 from gateway.http.deps import GatewayDep
+from gateway.http.scope import reach
 
 router = APIRouter(prefix="/api/v1", tags=["organisers"])
 

@@ -51,6 +51,15 @@ class _Hit:
     exact: bool
 
 
+def matcher_for(directory: AreaDirectory) -> PlaceMatcher:
+    """The matcher of this area tree, built once: SMS places and the USSD typed commune share it,
+    and a new tree (an import, a reload) gets its own."""
+    made = directory.memo.get(PlaceMatcher)
+    if not isinstance(made, PlaceMatcher):
+        made = directory.memo[PlaceMatcher] = PlaceMatcher(directory)
+    return made
+
+
 class PlaceMatcher:
     def __init__(self, directory: AreaDirectory) -> None:
         self.directory = directory

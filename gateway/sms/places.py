@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.areas.directory import AreaDirectory, CachedDirectory, Place
-from gateway.areas.matching import PlaceMatch, PlaceMatcher
+from gateway.areas.directory import CachedDirectory, Place
+from gateway.areas.matching import PlaceMatch, PlaceMatcher, matcher_for
 from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
 from gateway.reports.models import Report
@@ -21,17 +21,13 @@ ANSWER_WORDS = 3
 
 
 class SmsPlaces:
-    """The commune matcher for the current area directory (rebuilt when the directory is)."""
+    """The commune matcher for the current area directory (the USSD typed commune's own)."""
 
     def __init__(self, directory: CachedDirectory) -> None:
         self.directory = directory
-        self._built: tuple[AreaDirectory, PlaceMatcher] | None = None
 
     async def matcher(self, db: AsyncSession) -> PlaceMatcher:
-        directory = await self.directory.get(db)
-        if self._built is None or self._built[0] is not directory:
-            self._built = (directory, PlaceMatcher(directory))
-        return self._built[1]
+        return matcher_for(await self.directory.get(db))
 
     async def find(
         self, db: AsyncSession, text: str, phone: str, contact: Contact, *, whole: bool

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.areas.directory import AreaDirectory
+from gateway.areas.matching import matcher_for
 from gateway.i18n.catalogs import Catalogs, Translator
 from gateway.i18n.flags import is_translated
 from gateway.i18n.gsm7 import non_gsm7, septets, to_gsm7
@@ -21,7 +22,7 @@ from gateway.i18n.text import placeholders
 from gateway.reports.service import STATUSES
 from gateway.ussd.engine import ActionResult, Choice, Engine
 from gateway.ussd.flows import ScreenRef
-from gateway.ussd.places import MAX_CANDIDATES, matcher
+from gateway.ussd.places import MAX_CANDIDATES
 from gateway.ussd.render import Label
 from gateway.ussd.schema import EndScreen, InfoScreen, InputScreen, MenuScreen, OptionSource, RouterScreen
 
@@ -67,8 +68,8 @@ class SampleRuntime:
         if source.source == "areas.candidates":
             # The longest names, each with its cercle or province, as a shared name shows them.
             communes = [p for p in d.places.values() if p.level == 3]
-            widest = sorted(communes, key=lambda p: -len(matcher(d).describe(p)))[:MAX_CANDIDATES]
-            return [Choice(Label(text=matcher(d).describe(p)), source.next) for p in widest]
+            widest = sorted(communes, key=lambda p: -len(matcher_for(d).describe(p)))[:MAX_CANDIDATES]
+            return [Choice(Label(text=matcher_for(d).describe(p)), source.next) for p in widest]
         if source.source == "reports.mine":
             longest = max(STATUSES, key=len)
             return [

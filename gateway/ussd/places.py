@@ -13,7 +13,7 @@ from typing import Any
 
 from gateway.areas.directory import AreaDirectory, Place
 from gateway.areas.importer import LEVEL_COMMUNE, name_key
-from gateway.areas.matching import PlaceMatcher
+from gateway.areas.matching import matcher_for
 from gateway.ussd.engine import ActionResult, Choice
 from gateway.ussd.render import Label
 from gateway.ussd.schema import OptionSource
@@ -52,7 +52,7 @@ def find_place(directory: AreaDirectory, typed: str, home_area: int | None) -> A
     its cercle); the number's country does not, since people report across the border."""
     if typed.strip().isdigit():
         return ActionResult(branch=LIST)  # "1 for the list": no name was meant
-    match = matcher(directory).find(typed, whole=True, near=home_area)
+    match = matcher_for(directory).find(typed, whole=True, near=home_area)
     if match.place is not None:
         return _chosen(directory, match.place)
     if match.candidates:
@@ -85,15 +85,8 @@ def place_label(directory: AreaDirectory, place: Place) -> str:
     """A commune as the caller is shown it: its name, with its cercle/province when another
     commune has the same name (Kourouma Sikasso, Kourouma Kénédougou)."""
     if _shared_names(directory)[name_key(place.name)] > 1:
-        return matcher(directory).describe(place)
+        return matcher_for(directory).describe(place)
     return place.name
-
-
-def matcher(directory: AreaDirectory) -> PlaceMatcher:
-    made = directory.memo.get("ussd.place_matcher")
-    if not isinstance(made, PlaceMatcher):
-        made = directory.memo["ussd.place_matcher"] = PlaceMatcher(directory)
-    return made
 
 
 def _shared_names(directory: AreaDirectory) -> Counter[str]:
