@@ -233,4 +233,5 @@ async def _apply(
         topic=body.topic,
         status=body.status,
         note=body.note,
+        committee_id=principal.committee_id if principal.role == "committee" else None,
     )

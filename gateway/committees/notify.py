@@ -76,6 +76,23 @@ class CommitteeNotifier:
         place = directory.get(report.area_id)
         return await self.alert(db, report, members, lambda _tr: place.name if place else "-")
 
+    async def committee_named(self, db: AsyncSession, report: Report, committee_id: int | None) -> str | None:
+        """The committee a reporter hears has their report: `committee_id`'s (the acting member's),
+        else the first, by id, whose areas hold the report's commune; None for a report without a
+        place that no member named."""
+        if committee_id is None and report.area_id is not None:
+            directory = await self.directory.get(db)
+            committee_id = (
+                await db.execute(
+                    select(CommitteeArea.committee_id)
+                    .where(CommitteeArea.area_id.in_(area_and_ancestors(directory, report.area_id)))
+                    .order_by(CommitteeArea.committee_id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        committee = await db.get(Committee, committee_id) if committee_id is not None else None
+        return committee.name if committee is not None else None
+
     async def alert(
         self,
         db: AsyncSession,

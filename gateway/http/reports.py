@@ -91,6 +91,7 @@ async def change_report(
     topic: str | None = None,
     status: str | None = None,
     note: str | None = None,
+    committee_id: int | None = None,
 ) -> list[str]:
     """Sets a report's place (a commune: routed to its committees as if placed at once), topic and
     status (the reporter told as the status service says); returns what changed."""
@@ -107,7 +108,7 @@ async def change_report(
         raise ChangeRefused(exc.field, str(exc)) from None
     if status is not None:
         try:
-            await change_status(db, gateway.notifier, report.reference, status, note, actor)
+            await change_status(db, gateway.notifier, report.reference, status, note, actor, committee_id)
         except StatusError as exc:
             raise ChangeRefused("note" if "note" in str(exc) else "status", str(exc)) from None
         changes.append(f"status={status}")

@@ -34,6 +34,10 @@ class ReportWatcher(Protocol):
 
     async def place_changed(self, db: AsyncSession, report: Report, previous_area: int | None) -> int: ...
 
+    async def committee_named(
+        self, db: AsyncSession, report: Report, committee_id: int | None
+    ) -> str | None: ...
+
 
 def forward(db: AsyncSession, report: Report, actor: str) -> None:
     """Sent on to a committee (an urgent alert): a new report becomes forwarded."""
@@ -70,10 +74,18 @@ def acknowledge(db: AsyncSession, report: Report, member_id: int, actor: str) ->
 
 
 async def change_status(
-    db: AsyncSession, watcher: ReportWatcher, reference: str, status: str, note: str | None, actor: str
+    db: AsyncSession,
+    watcher: ReportWatcher,
+    reference: str,
+    status: str,
+    note: str | None,
+    actor: str,
+    committee_id: int | None = None,
 ) -> tuple[Report, bool]:
-    """Returns the report and whether its reporter was told: on closing, unless anonymous, once
-    per real change of state (a second "closed" with another note tells nobody) and at most
+    """Returns the report and whether its reporter was told: on closing, and on a first
+    acknowledgement (as a member's `OK R-…` by SMS tells them, naming `committee_id`'s committee,
+    the acting member's, or else one whose areas hold the report), unless anonymous, once per real
+    change of state (a second "closed" with another note tells nobody) and at most
     GATEWAY_REPORTER_NOTICES_PER_DAY times a day."""
     if status not in STATUSES:
         raise StatusError(f"unknown status {status!r} (known: {', '.join(STATUSES)})")
@@ -88,6 +100,7 @@ async def change_status(
     if status == "closed" and not (note and note.strip()):
         raise StatusError("closing a report needs a --note saying what was done")
     changed = report.status != status
+    first_answer = status == "acknowledged" and report.status in OPEN
     report.status = status
     db.add(ReportEvent(report_id=report.id, kind="status", status=status, note=note, actor=actor))
     told = False
@@ -97,4 +110,10 @@ async def change_status(
         told = await watcher.tell_reporter(
             db, report, "sms.reporter.closed", actor, note=excerpt((note or "").strip(), NOTE_IN_SMS)
         )
+    elif first_answer:
+        # Said in the committee's name, never the person's: the reporter hears that their
+        # committee has it, as with OK by SMS. No committee holds the place: nobody to name.
+        committee = await watcher.committee_named(db, report, committee_id)
+        if committee:
+            told = await watcher.tell_reporter(db, report, "sms.reporter.acked", actor, committee=committee)
     return report, told

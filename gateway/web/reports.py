@@ -40,7 +40,16 @@ from gateway.reports.service import CHANNELS, STATUSES, TOPICS
 from gateway.reports.status import MAX_NOTE
 from gateway.security.phone import mask_in_text
 from gateway.security.text import strip_controls
-from gateway.web.auth import ConsoleState, OrganiserOnly, SignedIn, State, Writer, console_router, page
+from gateway.web.auth import (
+    ConsoleState,
+    OrganiserOnly,
+    SignedIn,
+    State,
+    Writer,
+    committee_scope,
+    console_router,
+    page,
+)
 from gateway.web.pages import redirect
 from gateway.wiring import Gateway
 
@@ -347,7 +356,9 @@ async def _change(
             report = await report_in_reach(db, gateway, person, reference[:40])
             if report is None:
                 return _missing(request, gateway, state, person)
-            changes = await change_report(db, gateway, person.name, report, **change)
+            changes = await change_report(
+                db, gateway, person.name, report, committee_id=committee_scope(person), **change
+            )
             record_by(
                 db, person, "reports.change", f"{report.reference}: {', '.join(changes) or 'no change'}", 1
             )

@@ -348,3 +348,20 @@ async def test_an_export_waits_for_a_free_slot_as_the_api_does(
     async with gateway.sessionmaker() as db:
         exports = (await db.execute(select(AuditEvent).where(AuditEvent.action == "reports.export"))).all()
     assert exports == []  # refused for want of a slot: nothing was exported, nothing audited
+
+
+async def test_a_member_taking_a_report_in_hand_tells_the_reporter(
+    gateway: Gateway, world: dict[str, object]
+) -> None:
+    people: People = world["people"]  # type: ignore[assignment]
+    member = await people.console("maire@example.org", "committee", committee_id=world["zegoua"])  # type: ignore[arg-type]
+    path = f"/reports/{world['ours']}"
+    token = await _csrf(member, path)
+    taken = await member.client.post(f"{path}/status", data={"status": "acknowledged", "csrf_token": token})
+    assert taken.status_code == 303
+    async with gateway.sessionmaker() as db:
+        [message] = (await db.execute(select(OutboundMessage))).scalars().all()
+    assert gateway.vault.decrypt(message.phone_encrypted) == REPORTER
+    # In the committee's name, as `OK R-…` by SMS, never the member's.
+    assert message.body == f"Comité Zégoua: votre signalement {world['ours']} a bien été recu. Merci."
+    assert "auteur informé par SMS" in (await member.client.get(path)).text
