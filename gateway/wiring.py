@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +21,7 @@ from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.provider import LogProvider, SmsProvider
 from gateway.outbox.routing import ChannelSet
 from gateway.outbox.service import Outbox
-from gateway.retention.sweep import Sweeper
+from gateway.retention.sweep import ConsoleLimits, Sweeper
 from gateway.security.keys import PhoneVault
 from gateway.security.pseudonyms import Pseudonyms
 from gateway.sms.keywords import Keywords
@@ -137,7 +138,14 @@ class Gateway:
             scheduler=DigestScheduler(sessionmaker, outbox, engine.catalogs, vault, directory, settings),
             texts=texts,
             expander=BroadcastExpander(sessionmaker, texts, directory, settings),
-            sweeper=Sweeper(sessionmaker, settings.ussd_resume_window_s),
+            sweeper=Sweeper(
+                sessionmaker,
+                settings.ussd_resume_window_s,
+                ConsoleLimits(
+                    idle=timedelta(seconds=settings.console_session_idle_s),
+                    absolute=timedelta(seconds=settings.console_session_absolute_s),
+                ),
+            ),
             placeless=PlacelessAlerts(sessionmaker, notifier, settings.sms_place_wait_s),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from gateway.accounts.people import (
     normal_login,
 )
 from gateway.accounts.secret_tokens import INVITATION_PREFIX, TokenKeys, new_token
+from gateway.db.base import rows_changed
 
 
 async def invite(
@@ -109,3 +110,9 @@ async def accept(
         raise AccountError("console.invitation.login_taken") from None
     await db.execute(update(Invitation).where(Invitation.id == invitation.id).values(user_id=user.id))
     return user
+
+
+async def expire_invitations(db: AsyncSession, now: datetime) -> int:
+    """Invitations past their date, used or not, deleted: the link works once, and the audit log
+    keeps who invited whom; an invitation nobody took would otherwise keep a name for ever."""
+    return rows_changed(await db.execute(delete(Invitation).where(Invitation.expires_at < now)))

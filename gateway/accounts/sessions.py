@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.accounts.models import ConsoleSession, User
 from gateway.accounts.people import Person
 from gateway.accounts.secret_tokens import SESSION_PREFIX, new_token, session_digest
+from gateway.db.base import rows_changed
 
 # last_seen_at is written at most this often: a page view is a read, not a write, most of the time.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -57,6 +58,17 @@ async def session_person(
             update(ConsoleSession).where(ConsoleSession.id == session.id).values(last_seen_at=now)
         )
     return Person(user.id, user.name, user.role, user.committee_id, session.id)
+
+
+async def expire_sessions(db: AsyncSession, now: datetime, *, idle: timedelta, absolute: timedelta) -> int:
+    """Sessions past their idle or absolute limit, deleted: a browser left signed in and never used
+    again would otherwise keep its row for ever (session_person deletes only those it meets)."""
+    result = await db.execute(
+        delete(ConsoleSession).where(
+            (ConsoleSession.last_seen_at < now - idle) | (ConsoleSession.created_at < now - absolute)
+        )
+    )
+    return rows_changed(result)
 
 
 async def end_sessions_of(db: AsyncSession, user_id: int) -> None:

@@ -51,3 +51,8 @@ def floor_hour(moment: datetime) -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def rows_changed(result: object) -> int:
+    """How many rows an UPDATE or DELETE touched (0 where the driver cannot say)."""
+    return int(getattr(result, "rowcount", 0) or 0)

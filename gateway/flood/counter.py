@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.base import utcnow
+from gateway.db.base import rows_changed, utcnow
 from gateway.flood.models import FloodMark
 from gateway.security.pseudonyms import Pseudonyms
 
@@ -43,4 +43,4 @@ class FloodCounter:
 async def expire(db: AsyncSession, now: datetime | None = None) -> int:
     """Marks older than the window are deleted: they have counted all they will."""
     result = await db.execute(delete(FloodMark).where(FloodMark.at < (now or utcnow()) - WINDOW))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db.base import utcnow
+from gateway.db.base import rows_changed, utcnow
 from gateway.outbox.models import STATUSES, OutboundMessage
 
 
@@ -77,4 +77,4 @@ async def requeue_failed(db: AsyncSession, ids: Sequence[int] | None) -> int:
     if ids is not None:
         query = query.where(OutboundMessage.id.in_(list(ids)))
     result = await db.execute(query)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rows_changed(result)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
 from gateway.contacts.models import Contact
+from gateway.db.base import rows_changed
 from gateway.flood.counter import expire as expire_flood_marks
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report, ReportEvent
@@ -44,16 +45,12 @@ class PurgeResult:
     contacts: int = 0
 
 
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 async def purge(db: AsyncSession, cutoff: datetime) -> PurgeResult:
     """Texts, message bodies and phone links older than `cutoff` are erased in place (the rows
     stay, so counts by topic, place, time and status are unchanged), and contacts that have had
     nothing to do with the service since then are deleted, with their subscriptions."""
     result = PurgeResult()
-    result.reports = _count(
+    result.reports = rows_changed(
         await db.execute(
             update(Report)
             .where(
@@ -63,14 +60,14 @@ async def purge(db: AsyncSession, cutoff: datetime) -> PurgeResult:
         )
     )
     # What an organiser or a member wrote about a report (it may quote the reporter).
-    result.notes = _count(
+    result.notes = rows_changed(
         await db.execute(
             update(ReportEvent)
             .where(ReportEvent.at < cutoff, ReportEvent.note.is_not(None), ReportEvent.note != PURGED)
             .values(note=PURGED)
         )
     )
-    result.inbound = _count(
+    result.inbound = rows_changed(
         await db.execute(
             update(InboundMessage)
             .where(
@@ -80,7 +77,7 @@ async def purge(db: AsyncSession, cutoff: datetime) -> PurgeResult:
             .values(text=PURGED, contact_id=None)
         )
     )
-    result.outbound = _count(
+    result.outbound = rows_changed(
         await db.execute(
             update(OutboundMessage)
             .where(
@@ -106,7 +103,7 @@ async def purge(db: AsyncSession, cutoff: datetime) -> PurgeResult:
         )
     )
     # Every session, anonymous ones included (they kept their inputs until they ended).
-    result.sessions = _count(
+    result.sessions = rows_changed(
         await db.execute(
             update(UssdSession)
             .where(
@@ -132,7 +129,7 @@ async def purge(db: AsyncSession, cutoff: datetime) -> PurgeResult:
         )
     )
     old_broadcasts = select(Broadcast.id).where(Broadcast.created_at < cutoff)
-    result.rsvp_notes = _count(
+    result.rsvp_notes = rows_changed(
         await db.execute(
             update(BroadcastRecipient)
             .where(BroadcastRecipient.broadcast_id.in_(old_broadcasts), BroadcastRecipient.note.is_not(None))
@@ -163,5 +160,5 @@ async def _delete_idle_contacts(db: AsyncSession, cutoff: datetime) -> int:
         for model in (Report, InboundMessage, OutboundMessage, UssdSession, BroadcastRecipient):
             await db.execute(update(model).where(model.contact_id.in_(chunk)).values(contact_id=None))
         await db.execute(delete(Subscription).where(Subscription.contact_id.in_(chunk)))
-        deleted += _count(await db.execute(delete(Contact).where(Contact.id.in_(chunk))))
+        deleted += rows_changed(await db.execute(delete(Contact).where(Contact.id.in_(chunk))))
     return deleted

@@ -3,16 +3,20 @@
 A caller cut off mid-report can resume for GATEWAY_USSD_RESUME_WINDOW_S; after that the answers
 they typed and never sent (a description, a place) go, and so does the phone hash of that draft.
 A session nobody ended (the caller hung up on a menu) is closed with only the hour kept.
-Flood-control marks go once they are older than their minute."""
+Flood-control marks go once they are older than their minute; console sessions once idle or old
+past their limits, invitations once past their date."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.accounts.invitations import expire_invitations
+from gateway.accounts.sessions import expire_sessions
 from gateway.db.base import floor_hour, utcnow
 from gateway.db.engine import SessionMaker
 from gateway.flood.counter import expire as expire_flood_marks
@@ -53,10 +57,23 @@ async def close_idle_sessions(db: AsyncSession, idle_since: datetime) -> int:
     return len(rows)
 
 
+@dataclass(frozen=True)
+class ConsoleLimits:
+    idle: timedelta
+    absolute: timedelta
+
+
 class Sweeper:
-    def __init__(self, sessionmaker: SessionMaker, resume_window_s: int, idle_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        sessionmaker: SessionMaker,
+        resume_window_s: int,
+        console: ConsoleLimits,
+        idle_s: float = 60.0,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.idle_after = max(timedelta(seconds=resume_window_s), MIN_IDLE) + timedelta(minutes=1)
+        self.console = console
         self.idle_s = idle_s
 
     async def step(self) -> int:
@@ -64,6 +81,8 @@ class Sweeper:
         now = utcnow()
         async with self.sessionmaker() as db, db.begin():
             await expire_flood_marks(db, now)
+            await expire_sessions(db, now, idle=self.console.idle, absolute=self.console.absolute)
+            await expire_invitations(db, now)
             closed = await close_idle_sessions(db, now - self.idle_after)
         return closed if closed >= BATCH else 0
 
