@@ -38,6 +38,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script, which puts only benchmarks/ on the path
 
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from benchmarks.load.client import (  # noqa: E402
     HOPS_PER_SESSION,
     Job,
@@ -48,7 +50,7 @@ from benchmarks.load.client import (  # noqa: E402
     ussd_path,
 )
 from benchmarks.load.connection import poster_factory  # noqa: E402
-from benchmarks.load.database import prepare_database  # noqa: E402
+from benchmarks.load.database import add_history, prepare_database  # noqa: E402
 from benchmarks.load.processes import (  # noqa: E402
     HOST,
     Server,
@@ -68,9 +70,19 @@ TARGET_RATIO = 0.35
 TARGET_P99_MS = 60.0
 TARGET_P99_THINKING_MS = 15.0
 TARGET_CONCURRENCY = 50
+# A few weeks of a busy gateway's sessions (database.add_history says why any at all).
+DEFAULT_HISTORY = 20_000
 
 
-async def bench(server: Server, kind: str, total: int, concurrency: int, warmup: int, job: Job) -> Stats:
+async def bench(
+    server: Server,
+    kind: str,
+    total: int,
+    concurrency: int,
+    warmup: int,
+    job: Job,
+    database: str | None = None,
+) -> Stats:
     """A warm-up (not measured, but every answer checked), then the measured run."""
     async with poster_factory(kind, server.base_url, concurrency) as make_poster:
         warm = Stats(name=f"{server.name} warm-up")
@@ -78,7 +90,7 @@ async def bench(server: Server, kind: str, total: int, concurrency: int, warmup:
         if warm.error_count:
             raise RuntimeError(f"{server.name} failed during the warm-up: " + "; ".join(warm.errors))
         stats = Stats(name=server.name)
-        await run_jobs(make_poster, total, concurrency, job, stats, server.process.pid)
+        await run_jobs(make_poster, total, concurrency, job, stats, server.process.pid, database)
     return stats
 
 
@@ -101,13 +113,14 @@ def print_report(
     )
     print(
         f"database: {database_kind}; {args.sessions} sessions x {HOPS_PER_SESSION} hops, "
-        f"concurrency {args.concurrency}, {args.client} client; one uvicorn worker per server; "
+        f"concurrency {args.concurrency}, {args.client} client; {args.history} ended sessions before; "
+        "one uvicorn worker per server; "
         "the load generator shares the CPUs with the servers"
     )
     print()
     header = (
         f"{'server':<8} {'requests':>8} {'errors':>6} {'wall s':>7} {'req/s':>7} {'p50 ms':>7} "
-        f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU':>7} {'gen CPU':>7}"
+        f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU':>7} {'gen CPU':>7} {'db CPU':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -115,11 +128,18 @@ def print_report(
         print(
             f"{row.name:<8} {row.requests:>8} {row.errors:>6} {row.wall_s:>7.2f} {row.per_s:>7.1f} "
             f"{row.p50_ms:>7.1f} {row.p90_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} "
-            f"{_show_pct(row.server_cpu_pct):>7} {_show_pct(row.client_cpu_pct):>7}"
+            f"{_show_pct(row.server_cpu_pct):>7} {_show_pct(row.client_cpu_pct):>7} "
+            f"{_show_pct(row.database_cpu_pct):>7}"
         )
     print(
-        "(req/s for the gateway = USSD hops/s; CPU = share of one core used by the server / load generator)"
+        "(req/s for the gateway = USSD hops/s; CPU = share of one core used by the server / load "
+        "generator / PostgreSQL's processes for this database and its WAL writer, checkpointer...)"
     )
+    if gateway.per_s:
+        shares = [("gateway", gateway.server_cpu_pct), ("generator", gateway.client_cpu_pct)]
+        shares.append(("PostgreSQL", gateway.database_cpu_pct))
+        spent = ", ".join(f"{name} {10 * pct / gateway.per_s:.2f}" for name, pct in shares if pct is not None)
+        print(f"CPU ms per gateway hop: {spent}")
     print()
     print(f"gateway sessions completed: {sessions_done}/{args.sessions}")
     print(f"ratio gateway hops/s / bare req/s: {ratio:.3f}")
@@ -184,10 +204,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="SQLite: the gateway does not send its outbox meanwhile (GATEWAY_DISPATCH_IN_PROCESS=false), "
         "to measure the hops alone; on PostgreSQL nothing sends it anyway (no `gateway worker` runs)",
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=DEFAULT_HISTORY,
+        help=f"ended sessions written (and half as many contacts) before the run, then ANALYZE, as a "
+        f"database that has served a while holds them ({DEFAULT_HISTORY}; 0: an empty database)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 100_000:
         parser.error("--sessions must be between 1 and 100000")
+    if not 0 <= args.history <= 1_000_000:
+        parser.error("--history must be between 0 and 1000000")
     if not 1 <= args.concurrency <= 1000:
         parser.error("--concurrency must be between 1 and 1000")
     return args
@@ -201,6 +230,10 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def database_name(url: str) -> str | None:
+    return make_url(url).database
 
 
 def print_log(server: Server) -> None:
@@ -232,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database_url, database_kind = prepare_database(
             args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}", secret_key
         )
+        asyncio.run(add_history(database_url, args.history, args.history // 2))
         # `serve` refuses PostgreSQL without a callback token (a deployment); SQLite runs without one.
         callback_token = secrets.token_urlsafe(24) if database_kind == "postgresql" else None
         env = child_env(
@@ -274,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.concurrency,
                     WARMUP_SESSIONS,
                     report_session_job(Phones(), args.think_ms / 1000, ussd_path(callback_token)),
+                    database_name(database_url) if database_kind == "postgresql" else None,
                 )
             )
             full_path = full_path_hops(gateway_server.base_url)
@@ -297,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sessions": args.sessions,
                 "hops_per_session": HOPS_PER_SESSION,
                 "think_ms": args.think_ms,
+                "history_sessions": args.history,
                 "dispatch_in_process": database_kind == "sqlite" and not args.no_dispatch,
                 "concurrency": args.concurrency,
                 "client": args.client,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from benchmarks.load import stub
 from benchmarks.load.connection import Poster, RequestFailed
-from benchmarks.load.stats import Stats, own_cpu_seconds, tree_cpu_seconds
+from benchmarks.load.stats import Stats, cpu_since, own_cpu_seconds, postgres_cpu, tree_cpu_seconds
 
 USSD_PATH = "/callbacks/africastalking/ussd"
 SERVICE_CODE = "*384*1234#"
@@ -127,9 +127,16 @@ async def bare_job(poster: Poster, number: int, stats: Stats) -> None:
 
 
 async def run_jobs(
-    make_poster: Callable[[], Poster], total: int, concurrency: int, job: Job, stats: Stats, server_pid: int
+    make_poster: Callable[[], Poster],
+    total: int,
+    concurrency: int,
+    job: Job,
+    stats: Stats,
+    server_pid: int,
+    database: str | None = None,
 ) -> None:
-    """`concurrency` workers, each with its own connection, take job numbers 0..total-1 until none is left."""
+    """`concurrency` workers, each with its own connection, take job numbers 0..total-1 until none is
+    left. With `database` (a PostgreSQL database's name), its server processes' CPU is counted too."""
     posters = [make_poster() for _ in range(min(concurrency, total))]
     next_number = 0
 
@@ -144,10 +151,13 @@ async def run_jobs(
         for poster in posters:  # connections are opened before the clock starts
             await poster.connect()
         server_before, client_before = tree_cpu_seconds(server_pid), own_cpu_seconds()
+        database_before = postgres_cpu(database) if database else {}
         started = time.perf_counter()
         await asyncio.gather(*(worker(poster) for poster in posters))
         stats.wall_s = time.perf_counter() - started
         server_after, client_after = tree_cpu_seconds(server_pid), own_cpu_seconds()
+        if database:
+            stats.database_cpu_s = cpu_since(database_before, postgres_cpu(database))
         if server_before is not None and server_after is not None:
             stats.server_cpu_s = server_after - server_before
         stats.client_cpu_s = client_after - client_before

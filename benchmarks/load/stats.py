@@ -23,6 +23,7 @@ class Stats:
     sessions_done: int = 0
     server_cpu_s: float | None = None
     client_cpu_s: float | None = None
+    database_cpu_s: float | None = None
 
     def error(self, message: str) -> None:
         self.error_count += 1
@@ -43,6 +44,7 @@ class Summary:
     max_ms: float
     server_cpu_pct: float | None
     client_cpu_pct: float | None
+    database_cpu_pct: float | None = None
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
@@ -70,6 +72,7 @@ def summarise(stats: Stats) -> Summary:
         max_ms=(ordered[-1] * 1000) if ordered else float("nan"),
         server_cpu_pct=_pct(stats.server_cpu_s, stats.wall_s),
         client_cpu_pct=_pct(stats.client_cpu_s, stats.wall_s),
+        database_cpu_pct=_pct(stats.database_cpu_s, stats.wall_s),
     )
 
 
@@ -103,6 +106,39 @@ def _children(pid: int) -> list[int]:
         except OSError:
             pass
     return found
+
+
+# PostgreSQL's own processes, whose work every database's commits share.
+_POSTGRES_HELPERS = ("walwriter", "checkpointer", "background writer", "autovacuum", "wal writer")
+
+
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL process serving `database` (found by the process title
+    PostgreSQL gives its backends: "postgres: <cluster>: <user> <database> <client> <state>") and of
+    the server's helpers (WAL writer, checkpointer...). Other databases' backends (a test suite
+    running beside the benchmark) are left out. Empty where /proc cannot be read."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if not title.startswith("postgres: "):
+            continue
+        words = title.split()
+        serves = len(words) > 3 and words[3] == database
+        if serves or any(helper in title for helper in _POSTGRES_HELPERS):
+            cpu = cpu_seconds(int(entry.name))
+            if cpu is not None:
+                found[int(entry.name)] = cpu
+    return found
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two postgres_cpu readings (a process started meanwhile counts whole)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def own_cpu_seconds() -> float:
