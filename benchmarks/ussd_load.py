@@ -60,7 +60,7 @@ from benchmarks.load.processes import (  # noqa: E402
     stop_servers,
     stub_program,
 )
-from benchmarks.load.stats import Stats, Summary, summarise  # noqa: E402
+from benchmarks.load.stats import Stats, Summary, percentile, summarise  # noqa: E402
 
 WARMUP_SESSIONS = 10
 WARMUP_BARE_REQUESTS = 200
@@ -163,6 +163,36 @@ def print_report(
             "concurrency": TARGET_CONCURRENCY,
         },
     }
+
+
+# What each hop of a benchmark session does (client.answers), for the per-hop latencies.
+HOP_NAMES = ("dial", "language", "menu", "topic", "urgency", "commune typed", "description", "send")
+
+
+def hop_latencies(stats: Stats) -> list[dict[str, Any]]:
+    """p50/p90/p99 of each hop of the sessions by its place: where a slow tail comes from."""
+    rows = []
+    for hop, latencies in sorted(stats.by_hop.items()):
+        ordered = sorted(latencies)
+        rows.append(
+            {
+                "hop": hop,
+                "what": HOP_NAMES[hop - 1] if hop <= len(HOP_NAMES) else "",
+                "p50_ms": percentile(ordered, 50) * 1000,
+                "p90_ms": percentile(ordered, 90) * 1000,
+                "p99_ms": percentile(ordered, 99) * 1000,
+            }
+        )
+    return rows
+
+
+def print_hops(rows: list[dict[str, Any]]) -> None:
+    print(
+        "gateway latency by hop, p50 / p90 / p99 ms: "
+        + "; ".join(
+            f"{r['hop']} {r['what']} {r['p50_ms']:.0f}/{r['p90_ms']:.0f}/{r['p99_ms']:.0f}" for r in rows
+        )
+    )
 
 
 def _show_pct(value: float | None) -> str:
@@ -320,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         gateway, bare = summarise(gateway_stats), summarise(bare_stats)
         verdict = print_report(gateway, bare, gateway_stats.sessions_done, args, database_kind, machine)
+        by_hop = hop_latencies(gateway_stats)
+        print_hops(by_hop)
         print(
             f"gateway hops left to the full path: {full_path['full']:.0f} "
             f"(of which SQLite's write lock held elsewhere: {full_path['busy']:.0f})"
@@ -337,7 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "concurrency": args.concurrency,
                 "client": args.client,
                 "gateway": asdict(gateway)
-                | {"sessions_completed": gateway_stats.sessions_done, "full_path_hops": full_path},
+                | {
+                    "sessions_completed": gateway_stats.sessions_done,
+                    "full_path_hops": full_path,
+                    "by_hop": by_hop,
+                },
                 "bare": asdict(bare),
                 **verdict,
             }

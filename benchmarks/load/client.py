@@ -51,16 +51,20 @@ Job = Callable[[Poster, int, Stats], Awaitable[None]]
 
 
 async def timed_post(
-    poster: Poster, path: str, data: dict[str, str], stats: Stats, what: str
+    poster: Poster, path: str, data: dict[str, str], stats: Stats, what: str, hop: int | None = None
 ) -> tuple[int, str] | None:
-    """One request with its latency recorded; None (and an error counted) when no answer came."""
+    """One request with its latency recorded (under its hop's place too, for a session's hop);
+    None (and an error counted) when no answer came."""
     started = time.perf_counter()
     try:
         status, body = await poster.post(path, data)
     except RequestFailed as exc:
         stats.error(f"{what}: {exc}")
         return None
-    stats.latencies.append(time.perf_counter() - started)
+    latency = time.perf_counter() - started
+    stats.latencies.append(latency)
+    if hop is not None:
+        stats.by_hop.setdefault(hop, []).append(latency)
     return status, body
 
 
@@ -91,7 +95,7 @@ def report_session_job(phones: Phones, think_s: float = 0.0, path: str = USSD_PA
                 "networkCode": NETWORK_CODE,
                 "text": "*".join(inputs[:hop]),
             }
-            answered = await timed_post(poster, path, data, stats, f"session {number} hop {hop + 1}")
+            answered = await timed_post(poster, path, data, stats, f"session {number} hop {hop + 1}", hop + 1)
             if answered is None:
                 return
             status, body = answered

@@ -24,6 +24,8 @@ class Stats:
     server_cpu_s: float | None = None
     client_cpu_s: float | None = None
     database_cpu_s: float | None = None
+    # The latencies again by the hop's place in its session (1: the dial), for USSD sessions.
+    by_hop: dict[int, list[float]] = field(default_factory=dict)
 
     def error(self, message: str) -> None:
         self.error_count += 1

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import URL, make_url
 
 from gateway.app import create_app
 from gateway.contacts.models import Contact
@@ -20,7 +22,7 @@ from gateway.contacts.service import get_or_create_contact
 from gateway.flood.models import FloodMark
 from gateway.ussd.models import UssdSession
 from gateway.ussd.service import HopContext, UssdRequest
-from gateway.ussd.store import ContactLanguage, MenuHopWrite, NewSessionRow
+from gateway.ussd.store import ContactLanguage, MenuHopWrite, NewSessionRow, session_store
 from gateway.wiring import Gateway
 from tests.helpers import UssdCaller, empty_tables
 from tests.ussd.lean_support import FullPath, LeanOff, hop_class, session_row, warm
@@ -373,3 +375,30 @@ async def test_a_new_contacts_language_names_its_id_in_the_state(
     assert (after.contact_id, after.hops, after.language) == (contact.id, row.hops + 1, "bm")
     assert after.state == {"caller": {"id": contact.id, "new": True}, "extra": extra}
     assert write.state_json == write_for(contact.id).state_json
+
+
+async def test_the_lean_store_reaches_postgresql_over_its_unix_socket(gateway: Gateway) -> None:
+    # docs/operations.md shows `?host=/var/run/postgresql` for a PostgreSQL on the same
+    # machine; the lean path's own pool must read the URL as SQLAlchemy does.
+    socket_dir = "/var/run/postgresql"
+    if gateway.settings.is_sqlite or not Path(socket_dir, ".s.PGSQL.5432").exists():
+        pytest.skip("PostgreSQL on this machine, with its socket")
+    tcp = make_url(gateway.settings.database_url)
+
+    def store_at(directory: str) -> Any:
+        url = URL.create(
+            tcp.drivername, tcp.username, tcp.password, database=tcp.database, query={"host": directory}
+        )
+        return session_store(url.render_as_string(hide_password=False), 1)
+
+    store = store_at(socket_dir)
+    try:
+        async with store.connect() as connection:
+            assert await connection.load(("no such session",)) is None
+    finally:
+        await store.close()
+    nowhere = store_at("/nonexistent-socket-dir")  # the URL's host is what is used
+    with pytest.raises(FileNotFoundError):
+        async with nowhere.connect():
+            pass
+    await nowhere.close()
