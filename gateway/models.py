@@ -2,6 +2,7 @@
 package that defines tables: only the migrations and the tests read it."""
 
 from gateway.accounts.models import ApiToken, ConsoleSession, Invitation, User
+from gateway.areas.boundaries_models import AreaBoundary
 from gateway.areas.models import Area
 from gateway.audit.models import AuditEvent
 from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription
@@ -10,13 +11,14 @@ from gateway.contacts.models import Contact
 from gateway.db.base import Base
 from gateway.flood.models import FloodMark
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
-from gateway.reports.models import Report, ReportEvent
+from gateway.reports.models import Report, ReportEvent, ReportWeekCount
 from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 
 __all__ = [
     "ApiToken",
     "Area",
+    "AreaBoundary",
     "AuditEvent",
     "Broadcast",
     "BroadcastArea",
@@ -36,6 +38,7 @@ __all__ = [
     "OutboundMessage",
     "Report",
     "ReportEvent",
+    "ReportWeekCount",
     "Subscription",
     "User",
     "UssdSession",

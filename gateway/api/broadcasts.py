@@ -19,7 +19,7 @@ from gateway.areas.models import Area
 from gateway.audit.service import record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.idempotency import keyed, remember, request_digest
-from gateway.broadcasts.lifecycle import move, schedule
+from gateway.broadcasts.lifecycle import locked_broadcast, move, schedule
 from gateway.broadcasts.listing import Filters, area_names, list_broadcasts
 from gateway.broadcasts.models import Broadcast, Meeting, Subscription
 from gateway.broadcasts.preview import Price, preview
@@ -255,10 +255,7 @@ async def get_broadcast(broadcast_id: Id, principal: Reader, gateway: GatewayDep
 
 
 async def _locked_broadcast(db: AsyncSession, broadcast_id: int) -> Broadcast:
-    # Locked, so that a move waits for the expander's batch in progress rather than racing it.
-    broadcast = (
-        await db.execute(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
-    ).scalar_one_or_none()
+    broadcast = await locked_broadcast(db, broadcast_id)
     if broadcast is None:
         raise HTTPException(404, "no such broadcast")
     return broadcast

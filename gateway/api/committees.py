@@ -13,13 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id
-from gateway.areas.models import Area
-from gateway.committees.models import Committee, CommitteeArea, CommitteeMember
+from gateway.committees.models import Committee, CommitteeMember
 from gateway.committees.schedule import ScheduleError
-from gateway.committees.service import CommitteeError, NewMember, add_member, create_committee
+from gateway.committees.service import (
+    CommitteeError,
+    NewMember,
+    add_member,
+    committee_areas,
+    committee_members,
+    create_committee,
+    masked_number,
+)
 from gateway.http.deps import GatewayDep
 from gateway.i18n.languages import LanguageCode
-from gateway.security.phone import mask
 from gateway.wiring import Gateway
 
 router = APIRouter(prefix="/api/v1/committees", tags=["committees"])
@@ -84,7 +90,7 @@ def _member_out(gateway: Gateway, member: CommitteeMember) -> MemberOut:
         id=member.id,
         name=member.name,
         role=member.role,
-        phone=mask(gateway.vault.decrypt(member.phone_encrypted)),
+        phone=masked_number(gateway.vault, member),
         language=member.language,
         summaries=member.receives_summaries,
         alerts=member.receives_alerts,
@@ -92,21 +98,8 @@ def _member_out(gateway: Gateway, member: CommitteeMember) -> MemberOut:
 
 
 async def _out(db: AsyncSession, gateway: Gateway, committee: Committee) -> CommitteeOut:
-    areas = (
-        await db.execute(
-            select(Area)
-            .join(CommitteeArea, CommitteeArea.area_id == Area.id)
-            .where(CommitteeArea.committee_id == committee.id)
-            .order_by(Area.name)
-        )
-    ).scalars()
-    members = (
-        await db.execute(
-            select(CommitteeMember)
-            .where(CommitteeMember.committee_id == committee.id)
-            .order_by(CommitteeMember.id)
-        )
-    ).scalars()
+    areas = await committee_areas(db, committee.id)
+    members = await committee_members(db, committee.id)
     return CommitteeOut(
         id=committee.id,
         name=committee.name,

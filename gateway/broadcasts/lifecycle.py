@@ -35,6 +35,14 @@ REMINDER_BEFORE = timedelta(days=1)
 REMINDER_GAP = timedelta(hours=6)
 
 
+async def locked_broadcast(db: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    """The broadcast, locked, so that a move waits for the expander's batch in progress rather
+    than racing it (the API and the console move broadcasts through this)."""
+    return (
+        await db.execute(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
+    ).scalar_one_or_none()
+
+
 def target(broadcast: Broadcast, action: str) -> str:
     """The status `action` leads to from where the broadcast is; Refused when it cannot go."""
     allowed, status = MOVES[action]

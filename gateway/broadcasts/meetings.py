@@ -53,7 +53,8 @@ def _place(place: str) -> str:
     return " ".join(place.split())[:160]
 
 
-async def _area_id(db: AsyncSession, area: str | None) -> int | None:
+async def _area_id(db: AsyncSession, area: str | int | None) -> int | None:
+    # A name (the API) or an id (the console's picker).
     return (await find_area_rows(db, [area]))[0].id if area else None
 
 
@@ -62,7 +63,7 @@ async def create_meeting(
     *,
     title: dict[str, str],
     place: str,
-    area: str | None,
+    area: str | int | None,
     starts_at: datetime,
     timezone: str,
     agenda: dict[str, str],

@@ -106,9 +106,12 @@ async def preview(
     gsm7: bool,
     price: Price,
     within: set[int] | None = None,
+    audience: set[int] | None = None,
 ) -> Preview:
-    """Who would get what; `within` limits the counts to those communes (a committee's view)."""
-    counts = await _readers(db, directory, broadcast, within)
+    """Who would get what; `within` limits the counts to those communes (a committee's view).
+    `audience`: the communes of a draft not saved yet (service.new_broadcast), which has no areas
+    in the database to read them from."""
+    counts = await _readers(db, directory, broadcast, within, audience)
     result = Preview(price)
     rendered: dict[str, Rendered] = {}
     try:
@@ -136,11 +139,15 @@ async def preview(
 
 
 async def _readers(
-    db: AsyncSession, directory: AreaDirectory, broadcast: Broadcast, within: set[int] | None
+    db: AsyncSession,
+    directory: AreaDirectory,
+    broadcast: Broadcast,
+    within: set[int] | None,
+    audience: set[int] | None = None,
 ) -> dict[str, int]:
     """How many would get it, by language: the subscribers of its communes; for a reminder whose
     notice has begun going out, those the notice reached who have not said no."""
-    communes = await audience_communes(db, directory, broadcast)
+    communes = set(audience) if audience is not None else await audience_communes(db, directory, broadcast)
     if within is not None:
         communes &= within
     where = sorted(communes) or [-1]

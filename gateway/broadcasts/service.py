@@ -4,6 +4,7 @@ the transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,11 +44,21 @@ async def subscribe(db: AsyncSession, contact_id: int, area_id: int, channel: st
     return True
 
 
-async def find_area_rows(db: AsyncSession, specs: list[str]) -> list[Area]:
+async def find_area_rows(db: AsyncSession, specs: Sequence[str | int]) -> list[Area]:
+    """Areas by name (the API's 'Zégoua', 'cercle:Kadiolo') or by id (the console's pickers)."""
     if not specs:
         raise BroadcastError("areas", "name at least one area")
+    ids = [spec for spec in specs if isinstance(spec, int)]
+    names = [spec for spec in specs if isinstance(spec, str)]
+    by_id: list[Area] = []
+    if ids:
+        by_id = list(
+            (await db.execute(select(Area).where(Area.id.in_(ids), Area.active.is_(True)))).scalars()
+        )
+        if len(by_id) < len(set(ids)):
+            raise BroadcastError("areas", "unknown area id")
     try:
-        return await find_areas(db, specs)
+        return by_id + (await find_areas(db, names) if names else [])
     except AreaLookupError as exc:
         raise BroadcastError("areas", str(exc)) from None
 
@@ -79,7 +90,7 @@ async def create_broadcast(
     db: AsyncSession,
     *,
     kind: str,
-    areas: list[str],
+    areas: Sequence[str | int],
     send_at: datetime | None,
     meeting: Meeting | None = None,
     texts: dict[str, str] | None = None,
@@ -90,6 +101,38 @@ async def create_broadcast(
     """A draft: a notice for a meeting (with RSVP), or a plain announcement with its own text per
     language. Nothing goes out until it is scheduled (lifecycle.schedule); `send_at`, if given,
     is the time it will then go at."""
+    broadcast, area_rows = await new_broadcast(
+        db,
+        kind=kind,
+        areas=areas,
+        send_at=send_at,
+        meeting=meeting,
+        texts=texts,
+        french_fallback=french_fallback,
+        created_by=created_by,
+        token_id=token_id,
+    )
+    db.add(broadcast)
+    await db.flush()
+    for area in {a.id: a for a in area_rows}.values():
+        db.add(BroadcastArea(broadcast_id=broadcast.id, area_id=area.id))
+    return broadcast
+
+
+async def new_broadcast(
+    db: AsyncSession,
+    *,
+    kind: str,
+    areas: Sequence[str | int],
+    send_at: datetime | None,
+    meeting: Meeting | None = None,
+    texts: dict[str, str] | None = None,
+    french_fallback: bool = False,
+    created_by: str = "",
+    token_id: int | None = None,
+) -> tuple[Broadcast, list[Area]]:
+    """The draft create_broadcast would make and its areas, checked but not added to the session:
+    the console's preview of a draft not saved yet is made from it, with the same rules."""
     if kind not in ("notice", "announcement"):
         raise BroadcastError("kind", "a broadcast is a notice (for a meeting) or an announcement")
     if kind == "notice" and meeting is None:
@@ -109,11 +152,7 @@ async def create_broadcast(
         created_by=created_by[:160],
         token_id=token_id,
     )
-    db.add(broadcast)
-    await db.flush()
-    for area in {a.id: a for a in area_rows}.values():
-        db.add(BroadcastArea(broadcast_id=broadcast.id, area_id=area.id))
-    return broadcast
+    return broadcast, area_rows
 
 
 def areas_owner(broadcast: Broadcast) -> int:
@@ -202,3 +241,50 @@ async def broadcast_stats(
         place = directory.get(area_id)
         out.append(StatLine(place.name if place else "-", language, *(int(n or 0) for n in numbers)))
     return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One broadcast's counts, all areas and languages together (the console's lists)."""
+
+    recipients: int = 0
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    yes: int = 0
+    no: int = 0
+    no_answer: int = 0
+
+
+async def broadcast_totals(
+    db: AsyncSession, broadcast_ids: Sequence[int], within: set[int] | None = None
+) -> dict[int, Totals]:
+    """broadcast id -> its counts, in one query for a whole page of broadcasts; those with no
+    recipient yet (drafts, scheduled ones) get zeros. `within` as in broadcast_stats."""
+    status = OutboundMessage.status
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = await db.execute(
+        select(
+            BroadcastRecipient.broadcast_id,
+            func.count(),
+            count(or_(status == "queued", status == "sending")),
+            count(status == "sent"),
+            count(status == "delivered"),
+            count(status == "failed"),
+            count(BroadcastRecipient.rsvp == "yes"),
+            count(BroadcastRecipient.rsvp == "no"),
+            count(BroadcastRecipient.rsvp.is_(None)),
+        )
+        .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.message_id)
+        .where(
+            BroadcastRecipient.broadcast_id.in_(sorted(set(broadcast_ids)) or [-1]),
+            BroadcastRecipient.area_id.in_(sorted(within)) if within is not None else true(),
+        )
+        .group_by(BroadcastRecipient.broadcast_id)
+    )
+    found = {int(broadcast_id): Totals(*(int(n or 0) for n in numbers)) for broadcast_id, *numbers in rows}
+    return {broadcast_id: found.get(broadcast_id, Totals()) for broadcast_id in broadcast_ids}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import typer
 
+from gateway.cli.area_boundaries import import_boundaries
 from gateway.cli.common import database, err, run, settings_or_exit
 from gateway.cli.output import Format, destination, write_records, write_table
 
@@ -11,6 +12,8 @@ app = typer.Typer(no_args_is_help=True, help="Communes, cercles and provinces.")
 
 COLUMNS = ("id", "country", "level", "kind", "name", "parent", "aliases", "pcode")
 TABLE_HEADER = ("country", "level", "name", "parent", "aliases", "P-code")
+
+app.command("import-boundaries")(import_boundaries)
 
 
 @app.command("import")

@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from gateway.areas.models import Area
 from gateway.db.engine import SessionMaker
-from gateway.reports.models import Report
+from gateway.reports.models import URGENT, Report
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def report_rows_query(where: ReportFilter) -> Select:
     if where.channel is not None:
         query = query.where(Report.channel == where.channel)
     if where.urgent_only:
-        query = query.where(Report.urgency == "urgent")
+        query = query.where(text(URGENT))  # the partial index's own predicate
     if where.placeless_only:
         query = query.where(Report.area_id.is_(None))
     if where.older_than is not None:
@@ -170,8 +170,13 @@ def _orphan_done(task: asyncio.Future[Any]) -> None:
 
 
 def _older_than(created_at: datetime, report_id: int) -> ColumnElement[bool]:
-    # After (created_at, id) in the order created_at DESC, id DESC.
-    return or_(Report.created_at < created_at, and_(Report.created_at == created_at, Report.id < report_id))
+    # After (created_at, id) in the order created_at DESC, id DESC. The first term says nothing the
+    # second does not, but it is one an index on created_at (alone or after an equality filter's
+    # column) starts its scan from: without it, a page far down read every newer report first.
+    return and_(
+        Report.created_at <= created_at,
+        or_(Report.created_at < created_at, and_(Report.created_at == created_at, Report.id < report_id)),
+    )
 
 
 def _record(row: Sequence[Any]) -> dict[str, Any]:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from gateway.db.base import Base, UTCDateTime, utcnow
 
 # A report still waiting for someone: what forwarding and a first acknowledgement move on.
 OPEN = ("new", "forwarded")
-# The urgent reports nobody has taken up yet (the console's overview), as the partial index's
-# predicate: written out in full so PostgreSQL matches a query's WHERE to it whatever its plan.
+# Urgent reports (the inbox's filter), and the urgent reports nobody has taken up yet (the
+# console's overview), as the partial indexes' predicates: written out in full, not as bound
+# parameters, so PostgreSQL matches a query's WHERE to them whatever its plan (a generic plan
+# knows nothing of a parameter's value).
+URGENT = "urgency = 'urgent'"
 URGENT_OPEN = "urgency = 'urgent' AND status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 
 
@@ -30,6 +33,16 @@ class Report(Base):
             postgresql_where=text(URGENT_OPEN),
             sqlite_where=text(URGENT_OPEN),
         ),
+        # Migration 0016: the inbox's filters, each read newest first from its value.
+        Index("ix_reports_topic_created", "topic", "created_at"),
+        Index("ix_reports_status_created", "status", "created_at"),
+        Index("ix_reports_language_created", "language", "created_at"),
+        Index(
+            "ix_reports_urgent_created",
+            "created_at",
+            postgresql_where=text(URGENT),
+            sqlite_where=text(URGENT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -37,8 +50,9 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     channel: Mapped[str] = mapped_column(String(8))
     language: Mapped[str] = mapped_column(String(8))
-    topic: Mapped[str] = mapped_column(String(32), index=True)
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    # Indexed by ix_reports_area_created (area_id first).
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     urgency: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(Boolean)
@@ -75,3 +89,21 @@ class ReportEvent(Base):
     @validates("actor")
     def _fit_actor(self, _key: str, value: str) -> str:
         return (value or "")[:160]
+
+
+class ReportWeekCount(Base):
+    """How many reports a week (Monday, UTC) holds per topic, commune and language: what the
+    console's overview counts, without a pass over every report of the weeks.
+
+    Kept by the database itself (triggers on reports, migration 0016): every report written,
+    corrected (its topic, place, language or date) or deleted moves its week's count, in the same
+    transaction, whichever code path wrote it. Nothing in Python writes here."""
+
+    __tablename__ = "report_week_counts"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The report's commune; 0 for the reports without a place yet (a key may not be NULL).
+    area_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer, default=0)

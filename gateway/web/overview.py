@@ -21,6 +21,7 @@ from gateway.outbox.health import configured_states
 from gateway.reports.stats import CountsCache
 from gateway.reports.stats import overview as count_overview
 from gateway.web.auth import Now, SignedIn, State, console_router, page
+from gateway.web.map import commune_map, map_cache
 
 router = console_router()
 # What is still to go out or going out; drafts are not under way yet, the rest is over.
@@ -72,6 +73,7 @@ async def overview(
         counts = await count_overview(db, communes, now, counts_cache(request))
         broadcasts = await count_by_status(db, directory, BROADCASTS_UNDER_WAY, within=communes)
         channels = await configured_states(db, gateway.channels.names)
+        shaded = await commune_map(db, map_cache(request), directory, communes, counts)
     context = {
         "committee": committee,
         "counts": counts,
@@ -87,6 +89,7 @@ async def overview(
         "urgent": [(r, _place(directory, r.area_id)[0]) for r in counts.urgent],
         "broadcasts": [(status, broadcasts.get(status, 0)) for status in BROADCASTS_UNDER_WAY],
         "channels": channels,
+        "map": shaded,
     }
     return page(request, gateway, state, "overview.html", context, person=person)
 

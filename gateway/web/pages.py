@@ -1,5 +1,6 @@
-"""Console pages: Jinja2 templates rendered in French from the gateway's catalogs, with the headers
-every console page carries (no caching, no framing, no referrer, nothing loaded from elsewhere)."""
+"""Console pages: Jinja2 templates rendered from the gateway's catalogs in the language this browser
+chose (French unless it chose Bambara: gateway/web/language.py), with the headers every console
+page carries (no caching, no framing, no referrer, nothing loaded from elsewhere)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.i18n.catalogs import Translator
 from gateway.web.docs import STATIC_PATH
+from gateway.web.language import DEFAULT_LANGUAGE, choices, console_language
 from gateway.wiring import Gateway
 
 TEMPLATES = Path(__file__).parent / "templates"
-# The console is in French first; other languages come through the same catalogs later.
-LANGUAGE = "fr"
+# The console's default language; a request's own is `console_language(request)`.
+LANGUAGE = DEFAULT_LANGUAGE
 # Only this app's own files; `form-action 'self'` keeps a forged page from posting our forms' data
 # elsewhere; no frames (clickjacking on the sign-in form); invitation links never leave in a Referer.
 HEADERS = {
@@ -55,8 +57,9 @@ def texts(translator: Translator) -> Callable[..., str]:
     return translate
 
 
-def translator(gateway: Gateway) -> Translator:
-    return gateway.engine.catalogs.translator(LANGUAGE)
+def translator(gateway: Gateway, language: str = LANGUAGE) -> Translator:
+    """The catalogs' gettext for `language` (bm falls back to French message by message)."""
+    return gateway.engine.catalogs.translator(language)
 
 
 def render(
@@ -66,15 +69,18 @@ def render(
     context: Mapping[str, Any],
     status_code: int = 200,
 ) -> HTMLResponse:
+    language = console_language(request)
     values = {
-        "_": texts(translator(gateway)),
+        "_": texts(translator(gateway, language)),
         "root": root_of(request),
         "static": root_of(request) + STATIC_PATH,
-        "lang": LANGUAGE,
+        "lang": language,
+        "language_choices": choices(request, root_of(request)),
         **context,
     }
     body = _environment.get_template(template).render(values)
-    return HTMLResponse(body, status_code=status_code, headers=HEADERS)
+    headers = {**HEADERS, "Content-Language": language}
+    return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def redirect(request: Request, path: str) -> RedirectResponse:

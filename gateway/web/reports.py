@@ -50,6 +50,7 @@ from gateway.web.auth import (
     console_router,
     page,
 )
+from gateway.web.fields import whole_number
 from gateway.web.pages import redirect
 from gateway.wiring import Gateway
 
@@ -114,7 +115,7 @@ def read_filters(params: QueryParams, communes: dict[int, str]) -> Asked:
         values[key] = _midnight(day + timedelta(days=1 if name == "to" else 0))
     raw_area = text("area")
     if raw_area:
-        area_id = int(raw_area) if raw_area.isdigit() and len(raw_area) < 10 else None
+        area_id = whole_number(raw_area)
         if area_id is None or area_id not in communes:
             asked.refused.append("console.reports.bad_area")
         else:
@@ -315,7 +316,7 @@ async def set_place(
 ) -> Response:
     form = await request.form()
     raw_place, topic = _field(form, "place"), _field(form, "topic")
-    place_id = int(raw_place) if raw_place.isdigit() and len(raw_place) < 10 else None
+    place_id = whole_number(raw_place)
     if raw_place and place_id is None:
         return await _refused(request, gateway, state, person, reference, "console.reports.bad_place")
     if topic and topic not in TOPICS:

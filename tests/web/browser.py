@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Route, WebError
 
+from tests.accounts.helpers import PASSWORD
+
 CHROMIUM_ENV = "GATEWAY_TEST_CHROMIUM"
 REQUIRED_ENV = "GATEWAY_TEST_BROWSER"
 # Where `screenshot` writes when set (`make screenshots` points it at docs/console); otherwise a
@@ -93,3 +95,11 @@ async def screenshot(page: Page, directory: Path, name: str) -> Path:
     # No caret or running animation: the same page gives the same picture from one run to the next.
     await page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
     return path
+
+
+async def sign_in(page: Page, signin_url: str, login: str = "awa@example.org") -> None:
+    """Signs in through the sign-in form, as a person does (the accounts' test password)."""
+    await page.goto(signin_url)
+    await page.get_by_label("Identifiant ou adresse e-mail").fill(login)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()

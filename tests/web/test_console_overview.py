@@ -18,9 +18,9 @@ from gateway.db.base import utcnow
 from gateway.reports.models import Report
 from gateway.reports.stats import overview, week_starts
 from gateway.wiring import Gateway
-from tests.accounts.helpers import PASSWORD, START, Console, console_for, make_user
+from tests.accounts.helpers import START, Console, console_for, make_user
 from tests.helpers import MakeCommittee, MakeReport
-from tests.web.browser import Traffic, screenshot
+from tests.web.browser import Traffic, screenshot, sign_in
 from tests.web.conftest import ServeGateway
 
 # A 2G connection moves some 10-30 kB a second: the page and its style sheet in a few seconds.
@@ -173,10 +173,7 @@ async def test_the_overview_in_a_browser_fetches_nothing_from_elsewhere(
     await known_reports(gateway, make_report, now)
     await make_user(gateway, now=now)
     served = await serve_gateway()
-    await page.goto(served.url("/signin"))
-    await page.get_by_label("Identifiant ou adresse e-mail").fill("awa@example.org")
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
+    await sign_in(page, served.url("/signin"))
     await expect(page).to_have_url(served.url("/overview"))
     await expect(page.get_by_role("heading", name="Urgents sans réponse")).to_be_visible()
     await expect(

@@ -311,6 +311,7 @@ async def test_forms_need_their_csrf_token_and_viewers_cannot_post(
         {"area": "99999999999999999999"},
         {"area": "-1"},
         {"area": "1 OR 1=1"},
+        {"area": "²"},  # a digit to str.isdigit(), not to int()
         {"after": "R-ZZZZ"},
         {"after": "x" * 5000},
         {"page": "99999999999999999999999"},

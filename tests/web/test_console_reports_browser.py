@@ -15,9 +15,9 @@ from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
 from gateway.reports.service import NewReport, create_report
 from gateway.wiring import Gateway
-from tests.accounts.helpers import PASSWORD, make_user
+from tests.accounts.helpers import make_user
 from tests.helpers import MakeCommittee, MakeReport
-from tests.web.browser import Traffic, screenshot
+from tests.web.browser import Traffic, screenshot, sign_in
 from tests.web.conftest import ServeGateway
 
 MAYOR = NewMember("Maire de Zégoua", "+22376100301", "fr", "maire")
@@ -45,10 +45,7 @@ async def test_triage_of_a_placeless_report_in_a_browser(
             db, NewReport("sms", "fr", "other", None, "urgent", "On tire au marché", True, None)
         )
     served = await serve_gateway()
-    await page.goto(served.url("/signin"))
-    await page.get_by_label("Identifiant ou adresse e-mail").fill("awa@example.org")
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
+    await sign_in(page, served.url("/signin"))
     await expect(page).to_have_url(served.url("/overview"))
     await page.goto(served.url("/reports"))
     await expect(page.get_by_role("heading", name="Signalements")).to_be_visible()
