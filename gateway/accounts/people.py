@@ -38,6 +38,11 @@ def check_role(role: str, committee_id: int | None) -> None:
         raise ValueError("a committee account needs --committee, and only a committee account takes one")
 
 
+def audit_label(name: str, user_id: int) -> str:
+    """How the audit log names a console account."""
+    return f"{name} (#{user_id})"
+
+
 @dataclass(frozen=True)
 class Person:
     """The account a console request acts as (audit.service.Actor)."""
@@ -47,6 +52,12 @@ class Person:
     role: str
     committee_id: int | None
     session_id: int
+
+    @property
+    def audit_name(self) -> str:
+        # Two people may share a name; the account id tells them apart in the log, as it does
+        # for sign-in, sign-out and invitations (accounts.people.audit_label).
+        return audit_label(self.name, self.user_id)
 
     @property
     def read_only(self) -> bool:

@@ -38,6 +38,11 @@ class Principal:
     role: str
     committee_id: int | None
 
+    @property
+    def audit_name(self) -> str:
+        # A token is named by whoever made it (`gateway token create NAME`): that name, as ever.
+        return self.name
+
 
 async def principal_for(db: AsyncSession, token: str) -> Principal | None:
     """The holder of a live (not revoked) token, or None."""

@@ -18,14 +18,15 @@ def record(db: AsyncSession, *, actor: str, role: str, action: str, detail: str 
 
 
 class Actor(Protocol):
-    """Whoever acts: an API token's holder (accounts.tokens.Principal), later a person."""
+    """Whoever acts: an API token's holder (accounts.tokens.Principal) or a console person
+    (accounts.people.Person)."""
 
     @property
-    def name(self) -> str: ...
+    def audit_name(self) -> str: ...
 
     @property
     def role(self) -> str: ...
 
 
 def record_by(db: AsyncSession, who: Actor, action: str, detail: str = "", rows: int = 0) -> None:
-    record(db, actor=who.name, role=who.role, action=action, detail=detail, rows=rows)
+    record(db, actor=who.audit_name, role=who.role, action=action, detail=detail, rows=rows)

@@ -306,7 +306,7 @@ def _draft_arguments(draft: Draft, person: Person) -> dict[str, Any]:
         # A notice's words are the meeting's: texts typed for an announcement are not kept with it.
         "texts": draft.texts if draft.kind == "announcement" else {},
         "french_fallback": draft.values.get("french_fallback") in ("1", "on"),
-        "created_by": f"{person.name} (#{person.user_id})",
+        "created_by": person.audit_name,
     }
 
 

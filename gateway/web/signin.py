@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from gateway.accounts.invitations import accept, open_invitation
 from gateway.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from gateway.accounts.people import MAX_LOGIN, AccountError, masked_login, normal_login
+from gateway.accounts.people import MAX_LOGIN, AccountError, audit_label, masked_login, normal_login
 from gateway.accounts.sessions import close_session, forget_expired, open_session
 from gateway.accounts.signin import sign_in
-from gateway.audit.service import record
+from gateway.audit.service import record, record_by
 from gateway.http.deps import GatewayDep
 from gateway.web.auth import (
     PRESESSION_COOKIE,
@@ -64,7 +64,7 @@ async def signin(request: Request, gateway: GatewayDep, state: State, now: Now) 
         user = attempt.user
         record(
             db,
-            actor=f"{user.name} (#{user.id})" if user else masked_login(normal_login(login)),
+            actor=audit_label(user.name, user.id) if user else masked_login(normal_login(login)),
             role=user.role if user else "-",
             action="console.signin",
             detail=attempt.outcome,
@@ -95,7 +95,7 @@ async def signout(request: Request, gateway: GatewayDep, person: MaybePerson) ->
         if token:
             await close_session(db, token)
         if person is not None:
-            record(db, actor=f"{person.name} (#{person.user_id})", role=person.role, action="console.signout")
+            record_by(db, person, "console.signout")
     response = redirect(request, "/signin?out=1")
     clear_cookie(response, request, gateway, SESSION_COOKIE)
     return response
@@ -132,7 +132,7 @@ async def invitation_accept(
             if password != confirm:
                 raise AccountError("console.invitation.mismatch")
             user = await accept(db, state.passwords, found, login=login, password=password, now=now)
-            record(db, actor=f"{user.name} (#{user.id})", role=user.role, action="console.invitation")
+            record(db, actor=audit_label(user.name, user.id), role=user.role, action="console.invitation")
             session = await open_session(db, user, now, replaces=previous)
             user.last_signin_at = now
     except AccountError as refused:
