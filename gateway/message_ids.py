@@ -240,6 +240,10 @@ CONSOLE_BROADCASTS_MESSAGES: tuple[str, ...] = (
     "console.broadcast.no_recipients_yet",
     "console.broadcast.meeting_texts",
     "console.broadcasts.counts",
+    "console.broadcasts.languages",
+    "console.broadcasts.languages_help",
+    "console.broadcasts.languages_all",
+    "console.broadcasts.error.language_unknown",
 )
 
 # The console's meetings page (gateway/web/meetings.py).

@@ -27,6 +27,7 @@ from gateway.broadcasts.service import audience_communes, broadcast_stats, creat
 from gateway.contacts.models import Contact
 from gateway.http.deps import GatewayDep
 from gateway.http.scope import reach
+from gateway.i18n.languages import LanguageCode
 from gateway.security.phone import mask
 from gateway.wiring import Gateway
 
@@ -114,6 +115,9 @@ class BroadcastIn(BaseModel):
     # When it goes once scheduled (unless the schedule call says otherwise).
     send_at: Moment | None = None
     french_fallback: bool = False
+    # Limits it to the readers of these languages; empty (or absent): every language. An unknown
+    # code is the usual 422 naming the field.
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=20)
 
 
 class ScheduleIn(BaseModel):
@@ -130,6 +134,7 @@ def _summary(broadcast: Broadcast, areas: list[str]) -> dict[str, Any]:
         "areas": areas,
         "send_at": broadcast.send_at.isoformat() if broadcast.send_at else None,
         "french_fallback": broadcast.french_fallback,
+        "languages": list(broadcast.languages),
         "created_at": broadcast.created_at.isoformat(),
         "created_by": broadcast.created_by,
         "finished_at": broadcast.finished_at.isoformat() if broadcast.finished_at else None,
@@ -186,6 +191,7 @@ async def _create(
             french_fallback=body.french_fallback,
             created_by=principal.name,
             token_id=principal.token_id,
+            languages=[str(code) for code in body.languages],
         )
         if key is not None:
             remember(broadcast, key, digest)
@@ -206,7 +212,12 @@ async def add_broadcast(
     """A draft, never sent until scheduled, and its preview: per language the exact SMS, its
     encoding and parts, the recipients, the cost and every part not in the reader's language.
     With an Idempotency-Key, the same request again returns the same draft."""
-    digest = request_digest(body.model_dump(mode="json"))
+    payload = body.model_dump(mode="json")
+    if not payload["languages"]:
+        # Absent and empty are the same request, as they were before the field: a retry of a
+        # request sent before it existed keeps its digest.
+        del payload["languages"]
+    digest = request_digest(payload)
     try:
         try:
             broadcast_id, replayed = await _create(gateway, body, principal, idempotency_key, digest)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from gateway.areas.directory import CachedDirectory
 from gateway.broadcasts.errors import BrokenBroadcast
 from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
-from gateway.broadcasts.service import audience_communes
+from gateway.broadcasts.service import audience_communes, reads_chosen_language
 from gateway.broadcasts.texts import BroadcastTexts
 from gateway.config import Settings
 from gateway.contacts.models import Contact
@@ -171,7 +171,12 @@ class BroadcastExpander:
         # The cursor keeps batches apart; this keeps anyone from a second copy whatever happens to it.
         not_yet = ~exists().where(already.broadcast_id == broadcast.id, already.contact_id == Contact.id)
         rows = await db.execute(
-            query.where(Contact.id > broadcast.cursor, Contact.opted_out_at.is_(None), not_yet)
+            query.where(
+                Contact.id > broadcast.cursor,
+                Contact.opted_out_at.is_(None),
+                reads_chosen_language(broadcast),
+                not_yet,
+            )
             .order_by(Contact.id)
             .limit(self.batch)
         )

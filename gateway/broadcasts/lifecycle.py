@@ -107,6 +107,9 @@ async def plan_reminder(db: AsyncSession, notice: Broadcast, meeting: Meeting) -
         parent_id=notice.id,
         texts={},
         french_fallback=notice.french_fallback,
+        # The notice's readers, so its languages: the preview counts the reminder's subscribers
+        # by this before the notice has gone out.
+        languages=list(notice.languages),
         asks_rsvp=False,
         send_at=remind_at,
         status="scheduled",

@@ -53,6 +53,9 @@ class Broadcast(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))  # a reminder's notice
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # language -> text (announcements)
     french_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The readers' languages it is limited to (codes, in CODES order); empty: every language.
+    # A server default so that rows written before the column, and raw inserts, mean "all".
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     asks_rsvp: Mapped[bool] = mapped_column(Boolean, default=False)
     # Empty on a draft made without a time: it goes when it is scheduled.
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

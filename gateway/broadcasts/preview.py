@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.areas.directory import AreaDirectory
 from gateway.broadcasts.errors import BrokenBroadcast
 from gateway.broadcasts.models import Broadcast, BroadcastRecipient, Subscription
-from gateway.broadcasts.service import audience_communes
+from gateway.broadcasts.service import audience_communes, chosen_languages, reads_chosen_language
 from gateway.broadcasts.texts import NONE, BroadcastTexts, Rendered
 from gateway.contacts.models import Contact
 from gateway.i18n.languages import CODES, SOURCE_LANGUAGE
@@ -110,17 +110,20 @@ async def preview(
 ) -> Preview:
     """Who would get what; `within` limits the counts to those communes (a committee's view).
     `audience`: the communes of a draft not saved yet (service.new_broadcast), which has no areas
-    in the database to read them from."""
+    in the database to read them from. A broadcast limited to some languages has a line for each
+    of those only: the others' readers get nothing, whatever its French fallback."""
     counts = await _readers(db, directory, broadcast, within, audience)
     result = Preview(price)
     rendered: dict[str, Rendered] = {}
     try:
+        # Every language, as the expander and lifecycle.schedule do: a text that cannot be made
+        # stops the broadcast whichever languages it goes to.
         for language in CODES:
             rendered[language] = await texts.render(db, broadcast, language)
     except BrokenBroadcast as exc:
         result.problem = str(exc)
         rendered = {}
-    for language in CODES:
+    for language in chosen_languages(broadcast):
         words = rendered.get(language, Rendered(None, NONE))
         sms = sms_text(words.text, language, gsm7) if words.text is not None else None
         result.lines.append(
@@ -170,7 +173,9 @@ async def _readers(
             )
     counts: dict[str, int] = {}
     for language, count in await db.execute(
-        query.where(Contact.opted_out_at.is_(None)).group_by(Contact.language)
+        query.where(Contact.opted_out_at.is_(None), reads_chosen_language(broadcast)).group_by(
+            Contact.language
+        )
     ):
         counts[language or "fr"] = counts.get(language or "fr", 0) + count
     return counts

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, true
+from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +19,9 @@ from gateway.areas.lookup import AreaLookupError, find_areas
 from gateway.areas.models import Area
 from gateway.broadcasts.errors import BroadcastError
 from gateway.broadcasts.models import Broadcast, BroadcastArea, BroadcastRecipient, Meeting, Subscription
+from gateway.contacts.models import Contact
 from gateway.db.base import utcnow
-from gateway.i18n.languages import CODES
+from gateway.i18n.languages import CODES, SOURCE_LANGUAGE
 from gateway.outbox.models import OutboundMessage
 
 KINDS = ("notice", "reminder", "announcement")
@@ -77,6 +78,29 @@ def clean_texts(field_name: str, texts: dict[str, str], required: bool) -> dict[
     return clean
 
 
+def clean_languages(languages: Sequence[str]) -> list[str]:
+    """The readers' languages a broadcast is limited to, in CODES order, each once; unknown codes
+    refused (naming the field). Empty stays empty: every language."""
+    unknown = sorted(set(languages) - set(CODES))
+    if unknown:
+        raise BroadcastError("languages", f"unknown language(s) {', '.join(unknown)} ({', '.join(CODES)})")
+    return [code for code in CODES if code in set(languages)]
+
+
+def chosen_languages(broadcast: Broadcast) -> tuple[str, ...]:
+    """The languages whose readers it goes to: those it is limited to, else every one."""
+    return tuple(code for code in CODES if code in broadcast.languages) if broadcast.languages else CODES
+
+
+def reads_chosen_language(broadcast: Broadcast) -> ColumnElement[bool]:
+    """The one rule for who is in a broadcast's languages, used by the expander (who is sent it)
+    and the preview (who is counted), so that the two cannot disagree. A contact without a
+    language is a French reader, as everywhere else (the expander sends them French)."""
+    if not broadcast.languages:
+        return true()
+    return func.coalesce(Contact.language, SOURCE_LANGUAGE).in_(list(chosen_languages(broadcast)))
+
+
 def check_send_at(send_at: datetime, meeting: Meeting | None, now: datetime) -> None:
     if send_at.tzinfo is None:
         raise BroadcastError("send_at", "give the time zone")
@@ -97,6 +121,7 @@ async def create_broadcast(
     french_fallback: bool = False,
     created_by: str = "",
     token_id: int | None = None,
+    languages: Sequence[str] = (),
 ) -> Broadcast:
     """A draft: a notice for a meeting (with RSVP), or a plain announcement with its own text per
     language. Nothing goes out until it is scheduled (lifecycle.schedule); `send_at`, if given,
@@ -111,6 +136,7 @@ async def create_broadcast(
         french_fallback=french_fallback,
         created_by=created_by,
         token_id=token_id,
+        languages=languages,
     )
     db.add(broadcast)
     await db.flush()
@@ -130,6 +156,7 @@ async def new_broadcast(
     french_fallback: bool = False,
     created_by: str = "",
     token_id: int | None = None,
+    languages: Sequence[str] = (),
 ) -> tuple[Broadcast, list[Area]]:
     """The draft create_broadcast would make and its areas, checked but not added to the session:
     the console's preview of a draft not saved yet is made from it, with the same rules."""
@@ -139,12 +166,14 @@ async def new_broadcast(
         raise BroadcastError("meeting_id", "a notice needs a meeting")
     check_send_at(send_at or utcnow(), meeting, utcnow())
     clean = clean_texts("texts", texts or {}, required=kind == "announcement")
+    chosen = clean_languages(languages)
     area_rows = await find_area_rows(db, areas)
     broadcast = Broadcast(
         kind=kind,
         meeting_id=meeting.id if meeting else None,
         texts=clean,
         french_fallback=french_fallback,
+        languages=chosen,
         asks_rsvp=kind == "notice",
         send_at=send_at,
         status="draft",

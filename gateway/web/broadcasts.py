@@ -138,6 +138,8 @@ def broadcast_problem(exc: BroadcastError) -> Problem:
         )
     if exc.field == "texts":
         return Problem("console.broadcasts.error.text_empty")
+    if exc.field == "languages":
+        return Problem("console.broadcasts.error.language_unknown", {"code": "?"})
     return Problem("console.broadcasts.error.meeting")
 
 
@@ -238,6 +240,7 @@ class Draft:
 
     values: dict[str, str] = field(default_factory=dict)
     areas: list[int] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)  # the ticked ones; none: every language
     problems: list[Problem] = field(default_factory=list)
     meeting: Meeting | None = None
     send_at: datetime | None = None
@@ -271,6 +274,17 @@ async def read_draft(db: AsyncSession, directory: AreaDirectory, form: FormData)
             draft.areas.append(area)
     if not draft.areas:
         draft.problems.append(Problem("console.broadcasts.error.areas"))
+    for raw in form.getlist("language")[:20]:
+        code = raw if isinstance(raw, str) else ""
+        if code not in CODES:
+            # Only letters, digits and dashes of what was sent are said back: a dotted value would
+            # be taken by Problem.say for a message id.
+            shown = "".join(c for c in code if c.isascii() and (c.isalnum() or c == "-"))[:12]
+            draft.problems.append(
+                Problem("console.broadcasts.error.language_unknown", {"code": shown or "?"})
+            )
+        elif code not in draft.languages:
+            draft.languages.append(code)
     raw_meeting = draft.values["meeting"]
     if draft.kind == "notice":
         meeting_id = whole_number(raw_meeting)
@@ -307,6 +321,7 @@ def _draft_arguments(draft: Draft, person: Person) -> dict[str, Any]:
         "texts": draft.texts if draft.kind == "announcement" else {},
         "french_fallback": draft.values.get("french_fallback") in ("1", "on"),
         "created_by": person.audit_name,
+        "languages": draft.languages,
     }
 
 
@@ -417,7 +432,14 @@ async def compose(request: Request, gateway: GatewayDep, state: State, person: O
             meeting = await db.get(Meeting, draft.meeting.id) if draft.meeting else None
             arguments = {**_draft_arguments(draft, person), "meeting": meeting}
             broadcast = await create_broadcast(db, **arguments)
-            record_by(db, person, "broadcasts.create", f"broadcast {broadcast.id} ({broadcast.kind})", 1)
+            chosen = ", ".join(broadcast.languages) or "all"
+            record_by(
+                db,
+                person,
+                "broadcasts.create",
+                f"broadcast {broadcast.id} ({broadcast.kind}), languages: {chosen}",
+                1,
+            )
             created = broadcast.id
     except BroadcastError as exc:  # a meeting deleted meanwhile, a time gone past: said, nothing saved
         draft.problems.append(broadcast_problem(exc))

@@ -578,6 +578,15 @@ async def test_a_broadcast_the_expander_failed_shows_why(
             },
             "send_at",
         ),
+        *(
+            (
+                "/api/v1/broadcasts",
+                {"kind": "announcement", "areas": ["Zégoua"], "texts": {"fr": "Hi"}, "languages": languages},
+                "languages",
+            )
+            # A code that is not one of the four, a name instead of a code, not a list.
+            for languages in (["mos", "en"], ["Mooré"], "mos", [None])
+        ),
     ],
 )
 async def test_invalid_input_names_the_field(
@@ -586,3 +595,69 @@ async def test_invalid_input_names_the_field(
     response = await client.post(url, headers=organiser, json=payload)
     assert response.status_code == 422, response.text
     assert field in response.text
+
+
+async def test_a_broadcast_limited_to_some_languages(
+    client: httpx.AsyncClient, gateway: Gateway, organiser: Headers, draft: Draft
+) -> None:
+    await subscribers(
+        gateway,
+        [
+            ("+22376009201", "fr", "Zégoua"),
+            ("+22376009202", "bm", "Zégoua"),
+            ("+22376009203", "mos", "Zégoua"),
+        ],
+    )
+    everyone = await draft()  # without the field: every language, as before
+    assert everyone["languages"] == []
+    assert {line["language"]: line["recipients"] for line in everyone["dry_run"]["languages"]} == {
+        "fr": 1,
+        "bm": 1,
+        "dyu": 0,
+        "mos": 1,
+    }
+
+    texts = {"fr": "Route fermée demain.", "mos": "Sore pagbo beoogo."}
+    limited = await draft(texts=texts, languages=["mos", "bm", "mos"])
+    assert limited["languages"] == ["bm", "mos"]  # in the languages' order, each once
+    dry_run = limited["dry_run"]
+    assert [line["language"] for line in dry_run["languages"]] == ["bm", "mos"]
+    assert dry_run["recipients"] == 1  # the Mooré reader; Bambara has no text and no French fallback
+    assert dry_run["gets_nothing"] == ["bm"]
+    shown = await client.get(f"/api/v1/broadcasts/{limited['id']}", headers=organiser)
+    assert shown.json()["languages"] == ["bm", "mos"]
+    listed = await client.get("/api/v1/broadcasts", headers=organiser)
+    assert {b["id"]: b["languages"] for b in listed.json()} == {
+        everyone["id"]: [],
+        limited["id"]: ["bm", "mos"],
+    }
+
+
+async def test_an_idempotency_key_replays_whether_no_languages_are_sent_or_an_empty_list(
+    client: httpx.AsyncClient, organiser: Headers, draft: Draft
+) -> None:
+    # A client retrying a request sent before the field existed gets its draft, not a 422.
+    keyed = {**organiser, "Idempotency-Key": "languages-1"}
+    first = await draft(headers=keyed)
+    again = await client.post(
+        "/api/v1/broadcasts",
+        headers=keyed,
+        json={
+            "kind": "announcement",
+            "areas": ["Zégoua"],
+            "texts": {"fr": "Route fermée demain."},
+            "languages": [],
+        },
+    )
+    assert (again.status_code, again.json()["id"]) == (201, first["id"])
+    other = await client.post(
+        "/api/v1/broadcasts",
+        headers=keyed,
+        json={
+            "kind": "announcement",
+            "areas": ["Zégoua"],
+            "texts": {"fr": "Route fermée demain."},
+            "languages": ["mos"],
+        },
+    )
+    assert (other.status_code, other.json()["field"]) == (422, "Idempotency-Key")

@@ -178,7 +178,10 @@ async def test_an_announcement_previewed_then_saved(gateway: Gateway, people: Pe
         saved = (await db.execute(select(Broadcast))).scalar_one()
     assert (saved.kind, saved.status, saved.french_fallback) == ("announcement", "draft", True)
     [created] = await audit(gateway, "broadcasts.create")
-    assert (created.role, created.detail) == ("organiser", f"broadcast {saved.id} (announcement)")
+    assert (created.role, created.detail) == (
+        "organiser",
+        f"broadcast {saved.id} (announcement), languages: all",
+    )
 
 
 async def test_a_notice_shows_the_system_texts_in_every_language(gateway: Gateway, people: People) -> None:
@@ -429,3 +432,77 @@ async def test_the_script_is_small_and_served(gateway: Gateway, people: People) 
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
     assert len(script.content) < 4096  # 2G/3G: no framework
+
+
+async def test_recipients_chosen_by_language(gateway: Gateway, people: People) -> None:
+    meeting = await a_meeting(
+        gateway, fr="Forum frontalier", bm="Dancɛ lajɛ", dyu="Dancɛ lajɛ", mos="Tẽns lagma"
+    )
+    organiser = await people.console("awa@example.org", "organiser")
+    page = await organiser.client.get("/broadcasts/new")
+    assert "Langues des destinataires" in markup.unescape(page.text)
+    for lang in ("fr", "bm", "dyu", "mos"):  # none ticked: every language
+        assert f'name="language" value="{lang}">' in page.text
+    zegoua, niangoloko = await area_id(gateway, "Zégoua"), await area_id(gateway, "Niangoloko")
+    fields = {
+        "kind": "notice",
+        "meeting": str(meeting.id),
+        "area": [str(zegoua), str(niangoloko)],
+        "language": "mos",
+    }
+    status, html, _ = await compose(organiser, **fields, action="preview")
+    assert status == 200, html
+    assert "Destinataires : 1 ·" in html  # the one Mooré reader of the five
+    assert '<section class="sms-line" lang="mos">' in html
+    for other in ("fr", "bm", "dyu"):
+        assert f'<section class="sms-line" lang="{other}">' not in html
+    assert 'name="language" value="mos" checked' in html
+    assert 'name="language" value="fr" checked' not in html
+
+    status, _, location = await compose(organiser, **fields, action="save")
+    assert status == 303
+    code, shown = await read(organiser, location)
+    assert code == 200
+    assert "<dt>Langues des destinataires</dt><dd>Mooré</dd>" in shown
+    async with gateway.sessionmaker() as db:
+        saved = (await db.execute(select(Broadcast))).scalar_one()
+    assert saved.languages == ["mos"]
+    [created] = await audit(gateway, "broadcasts.create")
+    assert created.detail == f"broadcast {saved.id} (notice), languages: mos"
+
+
+async def test_every_language_is_said_on_a_broadcast_without_a_filter(
+    gateway: Gateway, people: People
+) -> None:
+    organiser = await people.console("awa@example.org", "organiser")
+    fields = {"kind": "announcement", "text_fr": "Bonjour", "area": str(await area_id(gateway, "Zégoua"))}
+    status, _, location = await compose(organiser, **fields, action="save")
+    assert status == 303
+    _, shown = await read(organiser, location)
+    assert "<dt>Langues des destinataires</dt><dd>Toutes les langues</dd>" in shown
+
+
+@pytest.mark.parametrize(
+    ("posted", "said"),
+    [
+        (["mos", "xx"], "Langue des destinataires inconnue : « xx »"),
+        # Only letters, digits and dashes (12 at most) are said back: never taken for a message id.
+        (["mos", "console.broadcasts.title"], "Langue des destinataires inconnue : « consolebroad »"),
+    ],
+)
+async def test_an_unknown_language_is_said_in_french_and_the_form_kept(
+    gateway: Gateway, people: People, posted: list[str], said: str
+) -> None:
+    organiser = await people.console("awa@example.org", "organiser")
+    zegoua = await area_id(gateway, "Zégoua")
+    fields = {"kind": "announcement", "text_fr": "Route fermée.", "area": str(zegoua), "language": posted}
+    for action in ("preview", "save"):
+        status, html, _ = await compose(organiser, **fields, action=action)
+        assert status == 422, html
+        assert said in html
+        assert 'role="alert"' in html
+        assert 'name="language" value="mos" checked' in html
+        assert ">Route fermée.</textarea>" in html
+        assert f'value="{zegoua}" checked' in html
+    async with gateway.sessionmaker() as db:
+        assert (await db.execute(select(Broadcast))).first() is None
