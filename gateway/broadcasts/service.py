@@ -219,6 +219,26 @@ async def record_rsvp(db: AsyncSession, contact_id: int, answer: str) -> Broadca
     return row
 
 
+def _recipient_counts() -> tuple[Any, ...]:
+    """Recipients, waiting, sent, delivered, failed, yes, no, no answer: the counts of StatLine and
+    Totals, in their order, over recipients joined to their messages."""
+    status = OutboundMessage.status
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    return (
+        func.count(),
+        count(or_(status == "queued", status == "sending")),
+        count(status == "sent"),
+        count(status == "delivered"),
+        count(status == "failed"),
+        count(BroadcastRecipient.rsvp == "yes"),
+        count(BroadcastRecipient.rsvp == "no"),
+        count(BroadcastRecipient.rsvp.is_(None)),
+    )
+
+
 @dataclass(frozen=True)
 class StatLine:
     area: str
@@ -237,25 +257,9 @@ async def broadcast_stats(
     db: AsyncSession, directory: AreaDirectory, broadcast_id: int, within: set[int] | None = None
 ) -> list[StatLine]:
     """Counts per area and language; `within` keeps those communes only (a committee's view)."""
-    status = OutboundMessage.status
-
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
     rows = (
         await db.execute(
-            select(
-                BroadcastRecipient.area_id,
-                BroadcastRecipient.language,
-                func.count(),
-                count(or_(status == "queued", status == "sending")),
-                count(status == "sent"),
-                count(status == "delivered"),
-                count(status == "failed"),
-                count(BroadcastRecipient.rsvp == "yes"),
-                count(BroadcastRecipient.rsvp == "no"),
-                count(BroadcastRecipient.rsvp.is_(None)),
-            )
+            select(BroadcastRecipient.area_id, BroadcastRecipient.language, *_recipient_counts())
             .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.message_id)
             .where(
                 BroadcastRecipient.broadcast_id == broadcast_id,
@@ -291,23 +295,8 @@ async def broadcast_totals(
 ) -> dict[int, Totals]:
     """broadcast id -> its counts, in one query for a whole page of broadcasts; those with no
     recipient yet (drafts, scheduled ones) get zeros. `within` as in broadcast_stats."""
-    status = OutboundMessage.status
-
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
     rows = await db.execute(
-        select(
-            BroadcastRecipient.broadcast_id,
-            func.count(),
-            count(or_(status == "queued", status == "sending")),
-            count(status == "sent"),
-            count(status == "delivered"),
-            count(status == "failed"),
-            count(BroadcastRecipient.rsvp == "yes"),
-            count(BroadcastRecipient.rsvp == "no"),
-            count(BroadcastRecipient.rsvp.is_(None)),
-        )
+        select(BroadcastRecipient.broadcast_id, *_recipient_counts())
         .outerjoin(OutboundMessage, OutboundMessage.id == BroadcastRecipient.message_id)
         .where(
             BroadcastRecipient.broadcast_id.in_(sorted(set(broadcast_ids)) or [-1]),

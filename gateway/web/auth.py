@@ -219,6 +219,21 @@ def page(
     return response
 
 
+def message_page(
+    request: Request,
+    gateway: Gateway,
+    state: ConsoleState,
+    person: Person,
+    section: str,
+    text_id: str,
+    status_code: int,
+) -> HTMLResponse:
+    """A short message under a section's title ("reports", "committees"...), with a link back to
+    that section's list: a report or committee that is not there, a refused export."""
+    context = {"title_id": f"console.{section}.title", "text_id": text_id, "back": f"/{section}"}
+    return page(request, gateway, state, "message.html", context, status_code, person=person)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _exc: CsrfRefused) -> Response:

@@ -42,7 +42,15 @@ from gateway.http.deps import GatewayDep
 from gateway.i18n.languages import CODES, SOURCE_LANGUAGE
 from gateway.security.phone import mask_in_text
 from gateway.security.text import strip_controls
-from gateway.web.auth import ConsoleState, OrganiserOnly, State, console_router, page, require_role
+from gateway.web.auth import (
+    ConsoleState,
+    OrganiserOnly,
+    State,
+    console_router,
+    message_page,
+    page,
+    require_role,
+)
 from gateway.web.fields import whole_number
 from gateway.web.language import console_language
 from gateway.web.pages import redirect, texts, translator
@@ -523,12 +531,7 @@ async def _broadcast_page(
 
 
 def _missing(request: Request, gateway: Gateway, state: ConsoleState, person: Person) -> Response:
-    context = {
-        "title_id": "console.broadcasts.title",
-        "text_id": "console.broadcasts.missing",
-        "back": "/broadcasts",
-    }
-    return page(request, gateway, state, "message.html", context, 404, person=person)
+    return message_page(request, gateway, state, person, "broadcasts", "console.broadcasts.missing", 404)
 
 
 def _id(raw: str) -> int | None:

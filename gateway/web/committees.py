@@ -54,6 +54,7 @@ from gateway.web.auth import (
     SignedIn,
     State,
     console_router,
+    message_page,
     page,
 )
 from gateway.web.committee_forms import (
@@ -84,12 +85,7 @@ NOTICES = {
 
 
 def _missing(request: Request, gateway: Gateway, state: ConsoleState, person: Person) -> Response:
-    context = {
-        "title_id": "console.committees.title",
-        "text_id": "console.committees.missing",
-        "back": "/committees",
-    }
-    return page(request, gateway, state, "message.html", context, 404, person=person)
+    return message_page(request, gateway, state, person, "committees", "console.committees.missing", 404)
 
 
 def _reaches(person: Person, committee_id: int) -> None:

@@ -48,6 +48,7 @@ from gateway.web.auth import (
     Writer,
     committee_scope,
     console_router,
+    message_page,
     page,
 )
 from gateway.web.fields import whole_number
@@ -224,8 +225,7 @@ async def export(request: Request, gateway: GatewayDep, state: State, person: Si
 def _message(
     request: Request, gateway: Gateway, state: ConsoleState, person: Person, text_id: str, status: int
 ) -> Response:
-    context = {"title_id": "console.reports.title", "text_id": text_id, "back": "/reports"}
-    return page(request, gateway, state, "message.html", context, status, person=person)
+    return message_page(request, gateway, state, person, "reports", text_id, status)
 
 
 def _missing(request: Request, gateway: Gateway, state: ConsoleState, person: Person) -> Response:

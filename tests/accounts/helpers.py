@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -88,3 +88,17 @@ async def console_for(gateway: Gateway, base_url: str = "http://gateway.test") -
 
         app.dependency_overrides[clock] = now
         yield console
+
+
+class People:
+    """One signed-in console per person, each with its own cookies, all closed with `stack`."""
+
+    def __init__(self, gateway: Gateway, stack: AsyncExitStack) -> None:
+        self.gateway, self.stack = gateway, stack
+
+    async def console(self, login: str, role: str, committee_id: int | None = None) -> Console:
+        await make_user(self.gateway, login, name=login.split("@")[0], role=role, committee_id=committee_id)
+        console = await self.stack.enter_async_context(console_for(self.gateway))
+        signed = await console.sign_in(login)
+        assert signed.status_code == 303, signed.text
+        return console

@@ -20,7 +20,7 @@ from gateway.broadcasts.models import Broadcast, Meeting
 from gateway.db.base import utcnow
 from gateway.outbox.models import OutboundMessage
 from gateway.wiring import Gateway
-from tests.accounts.helpers import Console, console_for, make_user
+from tests.accounts.helpers import Console, People, console_for
 from tests.broadcasts.test_broadcasts import subscribers
 from tests.helpers import MakeCommittee
 
@@ -33,18 +33,6 @@ PHONES = [
 ]
 _PHONE = re.compile(r"\+?22[36]\d{8}")
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
-
-
-class People:
-    def __init__(self, gateway: Gateway, stack: AsyncExitStack) -> None:
-        self.gateway, self.stack = gateway, stack
-
-    async def console(self, login: str, role: str, committee_id: int | None = None) -> Console:
-        await make_user(self.gateway, login, name=login.split("@")[0], role=role, committee_id=committee_id)
-        console = await self.stack.enter_async_context(console_for(self.gateway))
-        signed = await console.sign_in(login)
-        assert signed.status_code == 303, signed.text
-        return console
 
 
 @pytest.fixture

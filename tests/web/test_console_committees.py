@@ -22,7 +22,7 @@ from gateway.committees.service import NewMember
 from gateway.reports.models import ReportEvent
 from gateway.reports.status import acknowledge
 from gateway.wiring import Gateway
-from tests.accounts.helpers import Console, console_for, make_user
+from tests.accounts.helpers import Console, People, console_for
 from tests.helpers import MakeCommittee, MakeReport
 
 MAYOR = NewMember("Maire de Zégoua", "+22376100301", "fr", "maire")
@@ -38,20 +38,6 @@ def no_phone_number(html: str) -> None:
     assert found == [], found
     for number in (MAYOR.phone, CHIEF.phone, NEW_E164, "76100301", "70100302", "76100399", "76 10 03 99"):
         assert number not in html
-
-
-class People:
-    """One signed-in console per role, each with its own cookies."""
-
-    def __init__(self, gateway: Gateway, stack: AsyncExitStack) -> None:
-        self.gateway, self.stack = gateway, stack
-
-    async def console(self, login: str, role: str, committee_id: int | None = None) -> Console:
-        await make_user(self.gateway, login, name=login.split("@")[0], role=role, committee_id=committee_id)
-        console = await self.stack.enter_async_context(console_for(self.gateway))
-        signed = await console.sign_in(login)
-        assert signed.status_code == 303, signed.text
-        return console
 
 
 @dataclass

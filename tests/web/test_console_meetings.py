@@ -15,8 +15,8 @@ from gateway.audit.models import AuditEvent
 from gateway.broadcasts.models import Meeting
 from gateway.db.base import utcnow
 from gateway.wiring import Gateway
-from tests.accounts.helpers import Console
-from tests.web.test_console_broadcasts import People, area_id, token
+from tests.accounts.helpers import Console, People
+from tests.web.test_console_broadcasts import area_id, token
 
 
 @pytest.fixture

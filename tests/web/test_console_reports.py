@@ -21,27 +21,13 @@ from gateway.contacts.service import get_or_create_contact
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report, ReportEvent
 from gateway.wiring import Gateway
-from tests.accounts.helpers import Console, console_for, make_user
+from tests.accounts.helpers import Console, People
 from tests.helpers import MakeCommittee, MakeReport
 from tests.sms.test_service import reports, text
 
 MAYOR = NewMember("Maire de Zégoua", "+22376100301", "fr", "maire")
 REPORTER = "+22376000070"
 _PHONE = re.compile(r"\+?22[36]\d{8}")
-
-
-class People:
-    """One signed-in console per role, each with its own cookies."""
-
-    def __init__(self, gateway: Gateway, stack: AsyncExitStack) -> None:
-        self.gateway, self.stack = gateway, stack
-
-    async def console(self, login: str, role: str, committee_id: int | None = None) -> Console:
-        await make_user(self.gateway, login, name=login.split("@")[0], role=role, committee_id=committee_id)
-        console = await self.stack.enter_async_context(console_for(self.gateway))
-        signed = await console.sign_in(login)
-        assert signed.status_code == 303, signed.text
-        return console
 
 
 @pytest.fixture
