@@ -244,6 +244,7 @@ CONSOLE_BROADCASTS_MESSAGES: tuple[str, ...] = (
     "console.broadcasts.languages_help",
     "console.broadcasts.languages_all",
     "console.broadcasts.error.language_unknown",
+    "console.broadcasts.error.already_saved",
 )
 
 # The console's meetings page (gateway/web/meetings.py).
@@ -280,6 +281,23 @@ CONSOLE_MEETINGS_MESSAGES: tuple[str, ...] = (
     "console.meetings.error.past",
     "console.meetings.error.timezone",
     "console.meetings.error.area",
+    "console.meetings.updated",
+    "console.meetings.deleted",
+    "console.meetings.change_link",
+    "console.meetings.back",
+    "console.meetings.missing",
+    "console.meetings.agenda_short",
+    "console.meetings.change",
+    "console.meetings.save",
+    "console.meetings.delete",
+    "console.meetings.delete_with",
+    "console.meetings.delete_alone",
+    "console.meetings.delete_confirm",
+    "console.meetings.delete_submit",
+    "console.meetings.error.sent",
+    "console.meetings.error.notice_after",
+    "console.meetings.error.confirm",
+    "console.meetings.error.already_saved",
 )
 
 # The console's committees and members pages and the summary preview (gateway/web/committees.py).
@@ -383,6 +401,19 @@ CONSOLE_COMMITTEES_MESSAGES: tuple[str, ...] = (
     "console.committees.page.remove_text",
     "console.committees.page.remove_submit",
     "console.committees.page.remove_cancel",
+    "console.committees.page.edit",
+    "console.committees.page.done.changed",
+    "console.committees.edit_title",
+    "console.committees.edit_back",
+    "console.committees.edit_help",
+    "console.committees.edit_not_saved",
+    "console.committees.edit_submit",
+    "console.committees.page.member_edit",
+    "console.committees.page.new_phone",
+    "console.committees.page.phone_now",
+    "console.committees.page.member_submit",
+    "console.committees.page.member_not_saved",
+    "console.committees.page.done.member_changed",
 )
 
 # The console's audit log page (gateway/web/audit.py).

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.deps import Organiser, Reader
@@ -17,9 +18,15 @@ from gateway.committees.models import Committee, CommitteeMember
 from gateway.committees.schedule import ScheduleError
 from gateway.committees.service import (
     CommitteeError,
+    MemberChange,
     NewMember,
     add_member,
+    areas_named,
+    change_committee,
+    change_member,
     committee_areas,
+    committee_for_update,
+    committee_member,
     committee_members,
     create_committee,
     masked_number,
@@ -59,9 +66,12 @@ class CommitteeOut(BaseModel):
     members: list[MemberOut]
 
 
+AreaNames = list[Annotated[Clean, Field(min_length=1, max_length=160)]]
+
+
 class CommitteeIn(BaseModel):
     name: Clean = Field(min_length=1, max_length=120)
-    areas: list[Annotated[Clean, Field(min_length=1, max_length=160)]] = Field(
+    areas: AreaNames = Field(
         min_length=1,
         max_length=200,
         description="Names; 'cercle:Kadiolo' or 'Kourouma, Kénédougou' if ambiguous.",
@@ -81,8 +91,45 @@ class MemberIn(BaseModel):
     alerts: bool = True
 
 
+class CommitteeChange(BaseModel):
+    """Only what is sent changes. The areas sent replace the committee's areas."""
+
+    # A misspelt field would otherwise change nothing and say nothing.
+    model_config = ConfigDict(extra="forbid")
+
+    name: Clean | None = Field(default=None, min_length=1, max_length=120)
+    areas: AreaNames | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Names, as for a new committee; they replace the committee's areas.",
+    )
+
+
+class MemberChangeIn(BaseModel):
+    """Only what is sent changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: LanguageCode | None = None
+    phone: Clean | None = Field(default=None, min_length=3, max_length=32)
+    summaries: bool | None = None
+    alerts: bool | None = None
+
+
+# Problems that are about other rows, not about the input: the name or number is someone else's.
+CONFLICTS = frozenset({"name_taken", "phone_taken"})
+
+
 def _invalid(field: str, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "field": field}, status_code=422)
+
+
+def _refused(exc: CommitteeError) -> JSONResponse:
+    """A 409 when the name or number belongs to another committee or member, else a 422."""
+    if exc.code in CONFLICTS:
+        return JSONResponse({"error": str(exc), "field": exc.field}, status_code=409)
+    return _invalid(exc.field, str(exc))
 
 
 def _member_out(gateway: Gateway, member: CommitteeMember) -> MemberOut:
@@ -166,3 +213,49 @@ async def add_committee_member(
             return _member_out(gateway, member)
     except CommitteeError as exc:
         return _invalid(exc.field or "phone", str(exc))
+
+
+@router.patch("/{committee_id}", response_model=CommitteeOut)
+async def edit_committee(
+    committee_id: Id, body: CommitteeChange, principal: Organiser, gateway: GatewayDep
+) -> CommitteeOut | JSONResponse:
+    """Renames a committee and/or replaces its areas. Alerts, acknowledgements, summaries and what
+    its members read follow the new areas from now on; nothing already sent changes."""
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            committee = await committee_for_update(db, committee_id)
+            if committee is None:
+                raise HTTPException(404, "no such committee")
+            areas = areas_named(db, body.areas) if body.areas is not None else None
+            await change_committee(db, committee, name=body.name, areas_of=areas, by=principal)
+            await db.flush()
+            return await _out(db, gateway, committee)
+    except CommitteeError as exc:
+        return _refused(exc)
+    except IntegrityError:  # the same name saved by another organiser between the check and the write
+        return JSONResponse({"error": "a committee of that name exists already", "field": "name"}, 409)
+
+
+@router.patch("/{committee_id}/members/{member_id}", response_model=MemberOut)
+async def edit_committee_member(
+    committee_id: Id, member_id: Id, body: MemberChangeIn, principal: Organiser, gateway: GatewayDep
+) -> MemberOut | JSONResponse:
+    """A member's language, number, and whether they take summaries and urgent alerts. A new number
+    is checked as a new member's is; the answer shows it masked."""
+    change = MemberChange(body.language, body.phone, body.summaries, body.alerts)
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            try:
+                member = await committee_member(db, committee_id, member_id)
+            except CommitteeError:
+                raise HTTPException(404, "no such member in this committee") from None
+            region = gateway.settings.default_region
+            await change_member(db, gateway.vault, member, change, region, by=principal)
+            await db.flush()
+            return _member_out(gateway, member)
+    except CommitteeError as exc:
+        return _refused(exc)
+    except IntegrityError:  # the same number given to another member meanwhile
+        return JSONResponse(
+            {"error": "this number is already a member of the committee", "field": "phone"}, 409
+        )

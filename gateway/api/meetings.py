@@ -8,15 +8,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.deps import Organiser, Reader
 from gateway.api.params import Clean, Id, Moment, Texts, plain
 from gateway.api.validation import invalid, refused
 from gateway.areas.coverage import communes_under
-from gateway.audit.service import record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
-from gateway.broadcasts.meetings import KEEP, Keep, create_meeting, delete_meeting, update_meeting
+from gateway.broadcasts.meetings import KEEP, Keep, create_meeting, discard_meeting, edit_meeting
 from gateway.broadcasts.models import Meeting
 from gateway.http.deps import GatewayDep
 from gateway.http.scope import reach
@@ -60,17 +58,8 @@ def _meeting(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-async def _locked_meeting(db: AsyncSession, meeting_id: int) -> Meeting:
-    meeting = (
-        await db.execute(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
-    ).scalar_one_or_none()
-    if meeting is None:
-        raise HTTPException(404, "no such meeting")
-    return meeting
-
-
 @router.post("/meetings", status_code=201)
-async def add_meeting(body: MeetingIn, _: Organiser, gateway: GatewayDep) -> Any:
+async def add_meeting(body: MeetingIn, principal: Organiser, gateway: GatewayDep) -> Any:
     try:
         async with gateway.sessionmaker() as db, db.begin():
             meeting = await create_meeting(
@@ -81,6 +70,7 @@ async def add_meeting(body: MeetingIn, _: Organiser, gateway: GatewayDep) -> Any
                 starts_at=body.starts_at,
                 timezone=body.timezone,
                 agenda=plain(body.agenda),
+                by=principal,
             )
             return _meeting(meeting)
     except BroadcastError as exc:
@@ -110,10 +100,10 @@ async def change_meeting(
     area: str | None | Keep = body.area if "area" in body.model_fields_set else KEEP
     try:
         async with gateway.sessionmaker() as db, db.begin():
-            meeting = await _locked_meeting(db, meeting_id)
-            changed = await update_meeting(
+            edited = await edit_meeting(
                 db,
-                meeting,
+                meeting_id,
+                by=principal,
                 title=plain(body.title) if body.title is not None else None,
                 place=body.place,
                 area=area,
@@ -121,9 +111,9 @@ async def change_meeting(
                 timezone=body.timezone,
                 agenda=plain(body.agenda) if body.agenda is not None else None,
             )
-            if changed:
-                record_by(db, principal, "meetings.update", f"meeting {meeting.id}: {', '.join(changed)}", 1)
-            return _meeting(meeting)
+            if edited is None:
+                raise HTTPException(404, "no such meeting")
+            return _meeting(edited[0])
     except BroadcastError as exc:
         return invalid(exc)
     except Refused as exc:
@@ -135,11 +125,9 @@ async def remove_meeting(meeting_id: Id, principal: Organiser, gateway: GatewayD
     """Deletes a meeting and its broadcasts (drafts, scheduled ones); 409 once a notice went out."""
     try:
         async with gateway.sessionmaker() as db, db.begin():
-            meeting = await _locked_meeting(db, meeting_id)
-            broadcasts = await delete_meeting(db, meeting)
-            record_by(
-                db, principal, "meetings.delete", f"meeting {meeting_id} with {broadcasts} broadcast(s)", 1
-            )
+            broadcasts = await discard_meeting(db, meeting_id, by=principal)
+            if broadcasts is None:
+                raise HTTPException(404, "no such meeting")
     except Refused as exc:
         raise refused(exc) from None
     return {"id": meeting_id, "deleted": True, "broadcasts_deleted": broadcasts}

@@ -1,5 +1,8 @@
 """Meetings: making, editing and deleting them. Once a notice for a meeting has begun going out
-people hold its text, so the meeting is then fixed. Callers own the transaction."""
+people hold its text, so the meeting is then fixed. Callers own the transaction.
+
+The API and the console change and delete a meeting through `edit_meeting` / `discard_meeting`:
+the row locked, the change made, the audit entry written, in one place."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.service import Actor, record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.lifecycle import WAITING, has_started, plan_reminder
 from gateway.broadcasts.models import Broadcast, BroadcastArea, Meeting
@@ -67,7 +71,10 @@ async def create_meeting(
     starts_at: datetime,
     timezone: str,
     agenda: dict[str, str],
+    by: Actor | None = None,
 ) -> Meeting:
+    """A new meeting; `by` (who asked for it) is named in the audit log. Only code that makes
+    meetings on no one's behalf (tests, benchmarks) leaves it out."""
     _zone(timezone)
     meeting = Meeting(
         title=clean_texts("title", title, required=True),
@@ -79,7 +86,17 @@ async def create_meeting(
     )
     db.add(meeting)
     await db.flush()
+    if by is not None:
+        record_by(db, by, "meetings.create", f"meeting {meeting.id}", 1)
     return meeting
+
+
+async def locked_meeting(db: AsyncSession, meeting_id: int) -> Meeting | None:
+    """The meeting with its row locked until the transaction ends: two edits, or an edit and a
+    deletion, of one meeting are made one after the other, each on what the other left."""
+    return (
+        await db.execute(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
+    ).scalar_one_or_none()
 
 
 async def _broadcast_ids(db: AsyncSession, meeting_id: int) -> list[int]:
@@ -89,13 +106,20 @@ async def _broadcast_ids(db: AsyncSession, meeting_id: int) -> list[int]:
     return list(rows.scalars())
 
 
+async def meeting_state(db: AsyncSession, meeting_id: int) -> tuple[int, bool]:
+    """(how many broadcasts deleting the meeting would delete with it, whether it is fixed: one of
+    them has begun going out, so edits and deletion are refused). For a page: nothing is locked."""
+    ids = list((await db.execute(select(Broadcast.id).where(Broadcast.meeting_id == meeting_id))).scalars())
+    return len(ids), await has_started(db, ids)
+
+
 async def update_meeting(
     db: AsyncSession,
     meeting: Meeting,
     *,
     title: dict[str, str] | None = None,
     place: str | None = None,
-    area: str | None | Keep = KEEP,
+    area: str | int | None | Keep = KEEP,
     starts_at: datetime | None = None,
     timezone: str | None = None,
     agenda: dict[str, str] | None = None,
@@ -126,6 +150,49 @@ async def update_meeting(
     if "starts_at" in changed:
         await _follow_new_start(db, meeting)
     return changed
+
+
+async def edit_meeting(
+    db: AsyncSession,
+    meeting_id: int,
+    *,
+    by: Actor,
+    title: dict[str, str] | None = None,
+    place: str | None = None,
+    area: str | int | None | Keep = KEEP,
+    starts_at: datetime | None = None,
+    timezone: str | None = None,
+    agenda: dict[str, str] | None = None,
+) -> tuple[Meeting, list[str]] | None:
+    """update_meeting on the locked row, the change (if any) in the audit log as `meetings.update`;
+    (the meeting, the fields that changed), or None when there is no such meeting."""
+    meeting = await locked_meeting(db, meeting_id)
+    if meeting is None:
+        return None
+    changed = await update_meeting(
+        db,
+        meeting,
+        title=title,
+        place=place,
+        area=area,
+        starts_at=starts_at,
+        timezone=timezone,
+        agenda=agenda,
+    )
+    if changed:
+        record_by(db, by, "meetings.update", f"meeting {meeting.id}: {', '.join(changed)}", 1)
+    return meeting, changed
+
+
+async def discard_meeting(db: AsyncSession, meeting_id: int, *, by: Actor) -> int | None:
+    """delete_meeting on the locked row, in the audit log as `meetings.delete`; how many broadcasts
+    went with it, or None when there is no such meeting."""
+    meeting = await locked_meeting(db, meeting_id)
+    if meeting is None:
+        return None
+    broadcasts = await delete_meeting(db, meeting)
+    record_by(db, by, "meetings.delete", f"meeting {meeting_id} with {broadcasts} broadcast(s)", 1)
+    return broadcasts
 
 
 async def _follow_new_start(db: AsyncSession, meeting: Meeting) -> None:

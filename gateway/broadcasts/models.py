@@ -24,6 +24,8 @@ class Subscription(Base):
 
 class Meeting(Base):
     __tablename__ = "meetings"
+    # A console form sent twice (a double click, a page refreshed) gets the meeting the first made.
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[dict[str, Any]] = mapped_column(JSON)  # language -> text
@@ -33,6 +35,11 @@ class Meeting(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     agenda: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # language -> text
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The console account whose form made it, the form's one-time key and a digest of what it said
+    # (broadcasts.idempotency): the same form again is answered with this meeting.
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Broadcast(Base):
@@ -45,6 +52,8 @@ class Broadcast(Base):
         Index("ix_broadcasts_due", "status", "send_at"),
         # A client that retries a creation (a slow connection, a double click) gets its draft back.
         UniqueConstraint("token_id", "idempotency_key"),
+        # The same for the console's composer, whose requests have a person, not a token.
+        UniqueConstraint("user_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -72,6 +81,8 @@ class Broadcast(Base):
     token_id: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_digest: Mapped[str | None] = mapped_column(String(64))
+    # The console account whose composer made it (its form's key is `idempotency_key`).
+    user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class BroadcastArea(Base):

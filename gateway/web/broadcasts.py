@@ -6,18 +6,22 @@ Every rule is the service's (gateway/broadcasts/): the draft is checked by `new_
 `preview.preview`, exactly as the API does. Organisers only; a viewer reads the list and a
 broadcast's page (no form), a committee member gets the 403 page. Form values are read by hand,
 never by FastAPI's validation: a bad one is said on the form, in French, with what was typed kept.
+
+The composer carries a one-time key (broadcasts.idempotency): the same form sent twice — a double
+click, the browser's back or refresh — makes one draft, and the second answer is that draft.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, ImmutableMultiDict
 
@@ -26,6 +30,14 @@ from gateway.areas.coverage import communes_under
 from gateway.areas.directory import AreaDirectory
 from gateway.audit.service import record_by
 from gateway.broadcasts.errors import BroadcastError, Refused
+from gateway.broadcasts.idempotency import (
+    Made,
+    form_key,
+    made_with_form,
+    read_form_key,
+    remember_form,
+    request_digest,
+)
 from gateway.broadcasts.lifecycle import MOVES, STATUSES, locked_broadcast, move, schedule
 from gateway.broadcasts.listing import Filters, area_names, list_broadcasts
 from gateway.broadcasts.models import Broadcast, Meeting
@@ -71,6 +83,11 @@ NOTICES = {
     "cancel": "console.broadcasts.done.cancel",
 }
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+# The hidden field with the form's one-time key.
+FORM_KEY = "form_key"
+# What a form sent with its key made: something new, what the same form made before, or (the same
+# key with other contents: a form sent back after a change) nothing, and the earlier one is kept.
+Verdict = Literal["new", "again", "changed"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,40 @@ def broadcast_problem(exc: BroadcastError) -> Problem:
     if exc.field == "languages":
         return Problem("console.broadcasts.error.language_unknown", {"code": "?"})
     return Problem("console.broadcasts.error.meeting")
+
+
+async def save_once(
+    gateway: Gateway,
+    model: type[Made],
+    person: Person,
+    key: str | None,
+    digest: str,
+    make: Callable[[AsyncSession], Awaitable[Made]],
+) -> tuple[int, Verdict]:
+    """Makes the draft or meeting (`make`, in a transaction of its own) unless this person's form
+    with this key made one already; (its id, the verdict). The unique (user_id, idempotency_key)
+    decides between two requests racing with one key: the one that loses gets the other's row."""
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            if key is not None and (earlier := await made_with_form(db, model, person.user_id, key)):
+                return earlier.id, _verdict(earlier, digest)
+            made = await make(db)
+            if key is not None:
+                remember_form(made, person.user_id, key, digest)
+                await db.flush()
+            return made.id, "new"
+    except IntegrityError:
+        if key is None:
+            raise
+        async with gateway.sessionmaker() as db:
+            earlier = await made_with_form(db, model, person.user_id, key)
+        if earlier is None:
+            raise
+        return earlier.id, _verdict(earlier, digest)
+
+
+def _verdict(earlier: Broadcast | Meeting, digest: str) -> Verdict:
+    return "again" if earlier.request_digest == digest else "changed"
 
 
 # -- the list -------------------------------------------------------------------------------------
@@ -252,6 +303,8 @@ class Draft:
     problems: list[Problem] = field(default_factory=list)
     meeting: Meeting | None = None
     send_at: datetime | None = None
+    # The form's one-time key, kept through previews and errors until a draft is made with it.
+    key: str = field(default_factory=form_key)
 
     @property
     def kind(self) -> str:
@@ -264,6 +317,7 @@ class Draft:
 
 async def read_draft(db: AsyncSession, directory: AreaDirectory, form: FormData) -> Draft:
     draft = Draft()
+    draft.key = read_form_key(form.get(FORM_KEY)) or draft.key
     for name in ("kind", "meeting", "send_at", "french_fallback"):
         draft.values[name] = text_field(form, name, 40)
     for lang in CODES:
@@ -319,7 +373,7 @@ async def read_draft(db: AsyncSession, directory: AreaDirectory, form: FormData)
     return draft
 
 
-def _draft_arguments(draft: Draft, person: Person) -> dict[str, Any]:
+def _draft_arguments(draft: Draft, person: Person | None) -> dict[str, Any]:
     return {
         "kind": draft.kind,
         "areas": draft.areas,
@@ -328,9 +382,15 @@ def _draft_arguments(draft: Draft, person: Person) -> dict[str, Any]:
         # A notice's words are the meeting's: texts typed for an announcement are not kept with it.
         "texts": draft.texts if draft.kind == "announcement" else {},
         "french_fallback": draft.values.get("french_fallback") in ("1", "on"),
-        "created_by": person.audit_name,
+        "created_by": person.audit_name if person else "",
         "languages": draft.languages,
     }
+
+
+def draft_digest(draft: Draft) -> str:
+    """What the draft says, so that its form sent again is told from the same form changed."""
+    arguments = {**_draft_arguments(draft, None), "meeting": draft.meeting.id if draft.meeting else None}
+    return request_digest(arguments)
 
 
 async def draft_preview(db: AsyncSession, gateway: Gateway, draft: Draft, person: Person) -> Preview | None:
@@ -435,24 +495,32 @@ async def compose(request: Request, gateway: GatewayDep, state: State, person: O
             return await _composer(
                 request, gateway, state, person, db, draft, shown, 422 if draft.problems else 200
             )
+
+    async def make(db: AsyncSession) -> Broadcast:
+        meeting = await db.get(Meeting, draft.meeting.id) if draft.meeting else None
+        arguments = {**_draft_arguments(draft, person), "meeting": meeting}
+        broadcast = await create_broadcast(db, **arguments)
+        chosen = ", ".join(broadcast.languages) or "all"
+        detail = f"broadcast {broadcast.id} ({broadcast.kind}), languages: {chosen}"
+        record_by(db, person, "broadcasts.create", detail, 1)
+        return broadcast
+
+    # Read from the form, not made anew: a form without a key (or a forged one) makes its draft
+    # as any form did before keys; the composer always sends one.
+    key = read_form_key(form.get(FORM_KEY))
     try:
-        async with gateway.sessionmaker() as db, db.begin():
-            meeting = await db.get(Meeting, draft.meeting.id) if draft.meeting else None
-            arguments = {**_draft_arguments(draft, person), "meeting": meeting}
-            broadcast = await create_broadcast(db, **arguments)
-            chosen = ", ".join(broadcast.languages) or "all"
-            record_by(
-                db,
-                person,
-                "broadcasts.create",
-                f"broadcast {broadcast.id} ({broadcast.kind}), languages: {chosen}",
-                1,
-            )
-            created = broadcast.id
+        created, verdict = await save_once(gateway, Broadcast, person, key, draft_digest(draft), make)
     except BroadcastError as exc:  # a meeting deleted meanwhile, a time gone past: said, nothing saved
         draft.problems.append(broadcast_problem(exc))
         async with gateway.sessionmaker() as db:
             return await _composer(request, gateway, state, person, db, draft, None, 422)
+    if verdict == "changed":
+        # This form made a draft already, from other contents (sent back after a change): said,
+        # with a new key, so that saving again is a second draft made on purpose.
+        draft.problems.append(Problem("console.broadcasts.error.already_saved", {"id": created}))
+        draft.key = form_key()
+        async with gateway.sessionmaker() as db:
+            return await _composer(request, gateway, state, person, db, draft, shown, 409)
     return redirect(request, f"/broadcasts/{created}?done=created")
 
 

@@ -19,6 +19,7 @@ from gateway.committees.service import NAME_MAX
 from gateway.i18n.languages import CODES
 from gateway.security.phone import InvalidPhoneNumber, mask_in_text, to_e164
 from gateway.security.text import strip_controls
+from gateway.web.fields import whole_number
 
 TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 # The time zones of the forum's two countries (both UTC all year); the API takes any other.
@@ -172,3 +173,34 @@ def member_form(raw: FormData, region: str) -> tuple[dict[str, Any], Refusal | N
     if form["language"] not in CODES:
         return form, Refusal("console.committees.page.error.language", "language")
     return form, phone_problem(form["phone"], region)
+
+
+def areas_from(raw: FormData) -> tuple[set[int], Refusal | None]:
+    """The areas ticked (the `area` check boxes): ids, refused when one is not a number or none is."""
+    picked = [strip_controls(v)[:12].strip() for v in raw.getlist("area") if isinstance(v, str)][:500]
+    ids = {i for i in (whole_number(v) for v in picked) if i is not None}
+    if any(whole_number(v) is None for v in picked):
+        return ids, Refusal("console.committees.error.unknown_area", "areas")
+    if not ids:
+        return ids, Refusal("console.committees.error.no_area", "areas")
+    return ids, None
+
+
+def committee_form(raw: FormData) -> tuple[dict[str, Any], Refusal | None]:
+    """A committee's name and areas as its edit form sends them."""
+    form: dict[str, Any] = {"name": text_field(raw, "name", NAME_MAX + 1)}
+    form["areas"], refusal = areas_from(raw)
+    if refusal is None and holds_number(form["name"]):
+        refusal = Refusal("console.committees.error.name_phone", "name")
+    return form, refusal
+
+
+def member_change_form(raw: FormData, region: str) -> tuple[dict[str, Any], Refusal | None]:
+    """A member's language and, when one is typed, their new number; an empty number keeps theirs."""
+    form: dict[str, Any] = {
+        "language": text_field(raw, "language", 8),
+        "phone": text_field(raw, "phone", PHONE_MAX + 1),
+    }
+    if form["language"] not in CODES:
+        return form, Refusal("console.committees.page.error.language", "language")
+    return form, phone_problem(form["phone"], region) if form["phone"] else None

@@ -1,6 +1,8 @@
 """The console's committees: `/committees` (the list; organisers create one at `/committees/new`)
 and `/committees/{id}` (its areas, its members, what they receive, and the summary they would get
-now). A committee member reads their own committee only; a viewer reads every one.
+now). A committee member reads their own committee only; a viewer reads every one. Organisers
+rename a committee or change its areas at `/committees/{id}/edit`, and change a member's language
+or number at `/committees/{id}/members/{member_id}/edit`.
 
 Every change goes through gateway/committees/service.py, as the API's do, and is in the audit log;
 so is every read of a committee's page, which names its members. Phone numbers are shown masked as
@@ -32,9 +34,14 @@ from gateway.committees.scheduler import period_start
 from gateway.committees.service import (
     NAME_MAX,
     CommitteeError,
+    MemberChange,
     NewMember,
     add_member,
+    areas_picked,
+    change_committee,
+    change_member,
     committee_areas,
+    committee_for_update,
     committee_member,
     committee_members,
     create_committee_over,
@@ -45,7 +52,6 @@ from gateway.committees.service import (
 from gateway.http.deps import GatewayDep
 from gateway.i18n.languages import CODES
 from gateway.outbox.service import sms_text
-from gateway.security.text import strip_controls
 from gateway.web.auth import (
     ConsoleState,
     Now,
@@ -63,8 +69,11 @@ from gateway.web.committee_forms import (
     SERVICE_ERRORS,
     TIME_ZONES,
     Refusal,
+    areas_from,
+    committee_form,
     holds_number,
     local_time,
+    member_change_form,
     member_form,
     schedule_from,
     schedule_said,
@@ -81,6 +90,8 @@ NOTICES = {
     "added": "console.committees.page.done.added",
     "wishes": "console.committees.page.done.wishes",
     "removed": "console.committees.page.done.removed",
+    "changed": "console.committees.page.done.changed",
+    "member_changed": "console.committees.page.done.member_changed",
 }
 
 
@@ -192,20 +203,16 @@ async def new_committee(
 @router.post("/committees")
 async def create(request: Request, gateway: GatewayDep, state: State, person: OrganiserOnly) -> Response:
     raw = await request.form()
-    picked = [strip_controls(v)[:12].strip() for v in raw.getlist("area") if isinstance(v, str)][:500]
     form: dict[str, Any] = {
         "name": text_field(raw, "name", NAME_MAX + 1),
         "frequency": text_field(raw, "frequency", 10),
         "weekday": text_field(raw, "weekday", 10),
         "time": text_field(raw, "time", 10),
         "timezone": text_field(raw, "timezone", 64),
-        "areas": {i for i in (whole_number(v) for v in picked) if i is not None},
     }
+    form["areas"], areas_refused = areas_from(raw)
     schedule, refusal = schedule_from(form)
-    if refusal is None and any(whole_number(v) is None for v in picked):
-        refusal = Refusal("console.committees.error.unknown_area", "areas")
-    if refusal is None and not form["areas"]:
-        refusal = Refusal("console.committees.error.no_area", "areas")
+    refusal = refusal or areas_refused
     if refusal is None and holds_number(form["name"]):
         refusal = Refusal("console.committees.error.name_phone", "name")
     if refusal is not None:
@@ -449,3 +456,166 @@ async def remove(
         target = member.committee_id
         await remove_member(db, member, by=person)
     return redirect(request, f"/committees/{target}?done=removed#members")
+
+
+# ----- a committee's name and areas, a member's language and number (organisers) ----------------
+
+
+def _refused_by_service(exc: CommitteeError) -> Refusal:
+    refusal = Refusal(SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "areas")
+    refusal.values["max"] = NAME_MAX
+    return refusal
+
+
+async def _edit_page(
+    request: Request,
+    gateway: Gateway,
+    state: ConsoleState,
+    person: Person,
+    committee_id: int,
+    *,
+    form: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
+) -> Response:
+    async with gateway.sessionmaker() as db:
+        committee = await db.get(Committee, committee_id)
+        if committee is None:
+            return _missing(request, gateway, state, person)
+        directory = await gateway.directory.get(db)
+        covered = await committee_areas(db, committee.id)
+    provinces = _provinces(directory)
+    offered = {p["place"].id for p in provinces} | {c.id for p in provinces for c in p["communes"]}
+    form = form or {"name": committee.name, "areas": {a.id for a in covered}}
+    context = {
+        "committee": committee,
+        "provinces": provinces,
+        # Areas the picker has no box for (a region, an area since retired), shown ticked so that
+        # saving the form never drops one unseen.
+        "others": [
+            {"id": a.id, "name": a.name, "kind": a.kind, "parent": _parent(directory, a)}
+            for a in covered
+            if a.id not in offered
+        ],
+        "form": form,
+        "refusal": refusal,
+        "name_max": NAME_MAX,
+    }
+    status = 422 if refusal else 200
+    return page(request, gateway, state, "committee_edit.html", context, status, person=person)
+
+
+@router.get("/committees/{committee_id}/edit")
+async def edit_committee(
+    committee_id: str, request: Request, gateway: GatewayDep, state: State, person: OrganiserOnly
+) -> Response:
+    found = whole_number(committee_id)
+    if found is None:
+        return _missing(request, gateway, state, person)
+    return await _edit_page(request, gateway, state, person, found)
+
+
+@router.post("/committees/{committee_id}/edit")
+async def save_committee(
+    committee_id: str, request: Request, gateway: GatewayDep, state: State, person: OrganiserOnly
+) -> Response:
+    found = whole_number(committee_id)
+    if found is None:
+        return _missing(request, gateway, state, person)
+    form, refusal = committee_form(await request.form())
+    if refusal is not None:
+        return await _edit_page(request, gateway, state, person, found, form=form, refusal=refusal)
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            committee = await committee_for_update(db, found)
+            if committee is None:
+                return _missing(request, gateway, state, person)
+            areas = areas_picked(db, sorted(form["areas"]))
+            await change_committee(db, committee, name=form["name"], areas_of=areas, by=person)
+    except CommitteeError as exc:
+        refusal = _refused_by_service(exc)
+        return await _edit_page(request, gateway, state, person, found, form=form, refusal=refusal)
+    except IntegrityError:  # the same name saved by another organiser between the check and the write
+        refusal = Refusal("console.committees.error.name_taken", "name")
+        return await _edit_page(request, gateway, state, person, found, form=form, refusal=refusal)
+    return redirect(request, f"/committees/{found}?done=changed")
+
+
+async def _member_page(
+    request: Request,
+    gateway: Gateway,
+    state: ConsoleState,
+    person: Person,
+    member: CommitteeMember,
+    *,
+    form: dict[str, Any] | None = None,
+    refusal: Refusal | None = None,
+) -> Response:
+    async with gateway.sessionmaker() as db:
+        committee = await db.get(Committee, member.committee_id)
+    context = {
+        "committee": committee,
+        "member": {"id": member.id, "name": member.name, "phone": masked_number(gateway.vault, member)},
+        # The number field starts empty: the current number is only ever shown masked.
+        "form": form or {"language": member.language, "phone": ""},
+        "refusal": refusal,
+        "languages": CODES,
+        "phone_max": PHONE_MAX,
+    }
+    status = 422 if refusal else 200
+    return page(request, gateway, state, "committee_member_edit.html", context, status, person=person)
+
+
+@router.get("/committees/{committee_id}/members/{member_id}/edit")
+async def edit_member(
+    committee_id: str,
+    member_id: str,
+    request: Request,
+    gateway: GatewayDep,
+    state: State,
+    person: OrganiserOnly,
+) -> Response:
+    async with gateway.sessionmaker() as db:
+        member = await _member_of(db, committee_id, member_id)
+    if member is None:
+        return _missing(request, gateway, state, person)
+    return await _member_page(request, gateway, state, person, member)
+
+
+@router.post("/committees/{committee_id}/members/{member_id}/edit")
+async def save_member(
+    committee_id: str,
+    member_id: str,
+    request: Request,
+    gateway: GatewayDep,
+    state: State,
+    person: OrganiserOnly,
+) -> Response:
+    async with gateway.sessionmaker() as db:
+        member = await _member_of(db, committee_id, member_id)
+    if member is None:
+        return _missing(request, gateway, state, person)
+    form, refusal = member_change_form(await request.form(), gateway.settings.default_region)
+    if refusal is None:
+        refusal = await _change_member(gateway, person, member, form)
+    if refusal is not None:
+        return await _member_page(request, gateway, state, person, member, form=form, refusal=refusal)
+    # Back to the committee: the number just saved is never written into a page again.
+    return redirect(request, f"/committees/{member.committee_id}?done=member_changed#members")
+
+
+async def _change_member(
+    gateway: Gateway, person: Person, member: CommitteeMember, form: dict[str, Any]
+) -> Refusal | None:
+    change = MemberChange(language=form["language"], phone=form["phone"] or None)
+    try:
+        async with gateway.sessionmaker() as db, db.begin():
+            # Read again in this transaction: it may have been removed since.
+            current = await committee_member(db, member.committee_id, member.id)
+            await change_member(
+                db, gateway.vault, current, change, gateway.settings.default_region, by=person
+            )
+    except CommitteeError as exc:
+        return Refusal(SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "phone")
+    except IntegrityError:  # the same number given to another member between the check and the write
+        return Refusal("console.committees.page.error.phone_taken", "phone")
+    return None

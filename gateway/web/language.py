@@ -3,12 +3,13 @@ header, kept in the cookie `gw_lang` (a choice per browser: no account field, no
 
 Every page rendered by `pages.render` (and so by `auth.page`) reads it from the request: a new page
 is in the chosen language without doing anything. Texts come from the same gettext catalogs as the
-SMS and USSD ones, with the same fallback (bm -> fr, message by message) and the same loader, which
-shows unreviewed (fuzzy) entries.
+SMS and USSD ones, with the same fallback (dyu -> bm -> fr, bm -> fr, message by message) and the
+same loader, which shows unreviewed (fuzzy) entries.
 
-Only the languages in CONSOLE_LANGUAGES can be chosen. Jula (dyu) and Mooré (mos) are not offered:
-their catalogs translate no console text, so choosing them would give French pages labelled as
-Jula or Mooré (`<html lang>`, screen readers, spell checkers). Add a code here once its catalog
+Only the languages in CONSOLE_LANGUAGES can be chosen. Jula (dyu) is offered since its catalog
+drafts every text a committee member's pages show (tests/web/test_console_committee_words.py);
+Mooré (mos) is not: its catalog translates no console text, so choosing it would give French pages
+labelled as Mooré (`<html lang>`, screen readers, spell checkers). Add a code here once its catalog
 translates the console (tests/web/test_console_language.py checks that every offered language does).
 """
 
@@ -23,7 +24,7 @@ from starlette.routing import Match
 from gateway.i18n.languages import LANGUAGES, SOURCE_LANGUAGE
 
 LANGUAGE_COOKIE = "gw_lang"
-CONSOLE_LANGUAGES: tuple[str, ...] = ("fr", "bm")
+CONSOLE_LANGUAGES: tuple[str, ...] = ("fr", "bm", "dyu")
 DEFAULT_LANGUAGE = SOURCE_LANGUAGE
 # A choice outlives sessions: a shared office computer keeps the language of whoever chose it last.
 LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -35,7 +36,7 @@ CHOOSE_PATH = "/language"
 @dataclass(frozen=True)
 class Choice:
     code: str
-    name: str  # in its own language (Français, Bamanankan), as in every catalog's language.*
+    name: str  # in its own language (Français, Bamanankan, Julakan), as in every catalog's language.*
     href: str
 
 

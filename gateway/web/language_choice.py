@@ -3,7 +3,7 @@ sends the browser back to the page it came from, which must be a path of this co
 
 A GET link, not a form: it works on every page, error pages included (they carry no CSRF token),
 and needs no script. A page elsewhere can make a browser follow it, and so switch its console
-between French and Bambara; that changes nothing else and is undone with one click, which is why
+between French, Bambara and Jula; that changes nothing else and is undone with one click, which is why
 it carries no CSRF token."""
 
 from __future__ import annotations

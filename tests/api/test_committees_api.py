@@ -8,6 +8,7 @@ import pytest
 from gateway.accounts.tokens import create_token
 from gateway.committees.service import committee_by_name
 from gateway.wiring import Gateway
+from tests.helpers import MakeReport
 
 URL = "/api/v1/committees"
 
@@ -109,3 +110,168 @@ async def test_revoked_token_is_refused(client: httpx.AsyncClient, gateway: Gate
     async with gateway.sessionmaker() as db, db.begin():
         await db.execute(update(ApiToken).values(revoked_at=utcnow()))
     assert (await client.get(URL, headers=viewer)).status_code == 401
+
+
+async def _committees(client: httpx.AsyncClient, organiser: dict[str, str]) -> tuple[int, int]:
+    zegoua = await client.post(URL, headers=organiser, json={"name": "Comité Zégoua", "areas": ["Zégoua"]})
+    banfora = await client.post(URL, headers=organiser, json={"name": "Comité Banfora", "areas": ["Banfora"]})
+    return zegoua.json()["id"], banfora.json()["id"]
+
+
+async def _audit_details(gateway: Gateway, action: str) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from gateway.audit.models import AuditEvent
+
+    async with gateway.sessionmaker() as db:
+        rows = await db.execute(
+            select(AuditEvent.actor, AuditEvent.detail)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        )
+        return [(actor, detail) for actor, detail in rows]
+
+
+async def test_an_organiser_renames_a_committee_and_replaces_its_areas(
+    client: httpx.AsyncClient, gateway: Gateway, make_report: MakeReport
+) -> None:
+    organiser = await token(gateway, "organiser")
+    zegoua, _ = await _committees(client, organiser)
+    ours = await make_report("Zégoua")
+    kadiolo = await make_report("Kadiolo")
+    own = await token(gateway, "committee", "Comité Zégoua")
+    seen = await client.get("/api/v1/reports", headers=own)
+    assert [r["reference"] for r in seen.json()] == [ours.reference]
+
+    changed = await client.patch(
+        f"{URL}/{zegoua}",
+        headers=organiser,
+        json={"name": " Comité  Kadiolo ", "areas": ["cercle:Kadiolo", "Banfora"]},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["name"] == "Comité Kadiolo"
+    assert sorted(a["name"] for a in body["areas"]) == ["Banfora", "Kadiolo"]
+    # Its token now reads the cercle's communes, Zégoua among them, and Kadiolo's report too.
+    seen = await client.get("/api/v1/reports", headers=own)
+    assert sorted(r["reference"] for r in seen.json()) == sorted([ours.reference, kadiolo.reference])
+    only_name = await client.patch(f"{URL}/{zegoua}", headers=organiser, json={"name": "Comité K"})
+    assert sorted(a["name"] for a in only_name.json()["areas"]) == ["Banfora", "Kadiolo"]
+    only_areas = await client.patch(f"{URL}/{zegoua}", headers=organiser, json={"areas": ["Banfora"]})
+    assert only_areas.json()["name"] == "Comité K"
+    seen = await client.get("/api/v1/reports", headers=own)
+    assert seen.json() == []  # neither Zégoua's report nor Kadiolo's: no longer its communes
+    audit = await _audit_details(gateway, "committees.update")
+    assert [actor for actor, _ in audit] == ["test organiser"] * 3
+    assert audit[0][1].startswith(
+        f"committee {zegoua}: name 'Comité Zégoua' -> 'Comité Kadiolo'; areas added "
+    )
+    unchanged = await client.patch(f"{URL}/{zegoua}", headers=organiser, json={})
+    assert unchanged.status_code == 200
+    assert len(await _audit_details(gateway, "committees.update")) == 3
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "field"),
+    [
+        ({"name": "Comité Banfora"}, 409, "name"),
+        ({"name": ""}, 422, "name"),
+        ({"name": "   "}, 422, "name"),
+        ({"name": "X" * 121}, 422, "name"),
+        ({"areas": []}, 422, "areas"),
+        ({"areas": ["Atlantis"]}, 422, "areas"),
+        ({"areas": ["Kourouma"]}, 422, "areas"),
+        ({"areas": "Zégoua"}, 422, "areas"),
+        ({"nom": "X"}, 422, "nom"),
+        ({"schedule": "daily 08:00"}, 422, "schedule"),  # not changed here: said, not ignored
+    ],
+)
+async def test_a_bad_committee_change_is_precise_and_changes_nothing(
+    payload: dict[str, object], status: int, field: str, client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    organiser = await token(gateway, "organiser")
+    zegoua, _ = await _committees(client, organiser)
+    response = await client.patch(f"{URL}/{zegoua}", headers=organiser, json=payload)
+    assert response.status_code == status, response.text
+    assert field in response.text
+    committee = (await client.get(f"{URL}/{zegoua}", headers=organiser)).json()
+    assert (committee["name"], [a["name"] for a in committee["areas"]]) == ("Comité Zégoua", ["Zégoua"])
+
+
+async def test_only_an_organiser_changes_committees_and_members(
+    client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    organiser = await token(gateway, "organiser")
+    zegoua, _ = await _committees(client, organiser)
+    member = await client.post(
+        f"{URL}/{zegoua}/members", headers=organiser, json={"name": "Maire", "phone": "+22376100001"}
+    )
+    for headers in (await token(gateway, "viewer"), await token(gateway, "committee", "Comité Zégoua")):
+        renamed = await client.patch(f"{URL}/{zegoua}", headers=headers, json={"name": "Pris"})
+        assert renamed.status_code == 403
+        moved = await client.patch(
+            f"{URL}/{zegoua}/members/{member.json()['id']}", headers=headers, json={"language": "bm"}
+        )
+        assert moved.status_code == 403
+    assert (await client.patch(f"{URL}/{zegoua}", json={"name": "Pris"})).status_code == 401
+    assert (await client.patch(f"{URL}/9999", headers=organiser, json={"name": "X"})).status_code == 404
+    assert (await client.patch(f"{URL}/0", headers=organiser, json={"name": "X"})).status_code == 422
+    committee = (await client.get(f"{URL}/{zegoua}", headers=organiser)).json()
+    assert committee["name"] == "Comité Zégoua"
+    assert committee["members"][0]["language"] == "fr"
+
+
+async def test_an_organiser_changes_a_members_language_number_and_wishes(
+    client: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    organiser = await token(gateway, "organiser")
+    zegoua, banfora = await _committees(client, organiser)
+    members = f"{URL}/{zegoua}/members"
+    mayor = (
+        await client.post(members, headers=organiser, json={"name": "Maire", "phone": "+22376100001"})
+    ).json()
+    await client.post(members, headers=organiser, json={"name": "Adjoint", "phone": "+22376100002"})
+    other = (
+        await client.post(
+            f"{URL}/{banfora}/members", headers=organiser, json={"name": "Maire", "phone": "+22670100003"}
+        )
+    ).json()
+    path = f"{members}/{mayor['id']}"
+    changed = await client.patch(
+        path, headers=organiser, json={"language": "mos", "phone": "76 10 00 99", "alerts": False}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {**mayor, "language": "mos", "phone": "+223******99", "alerts": False}
+    assert "76100099" not in changed.text
+    audit = await _audit_details(gateway, "committees.member_update")
+    assert audit == [
+        (
+            "test organiser",
+            f"committee {zegoua}: member #{mayor['id']}: language fr -> mos, number changed, alerts off",
+        )
+    ]
+    for payload, status, field in (
+        ({"phone": "+22376100002"}, 409, "phone"),  # the deputy's
+        ({"phone": "abc"}, 422, "phone"),
+        ({"phone": "7610"}, 422, "phone"),
+        ({"phone": "1" * 33}, 422, "phone"),
+        ({"language": "en"}, 422, "language"),
+        ({"name": "Autre"}, 422, "name"),  # not changed here: said, not ignored
+        ({"alerts": "peut-être"}, 422, "alerts"),
+    ):
+        refused = await client.patch(path, headers=organiser, json=payload)
+        assert refused.status_code == status, (payload, refused.text)
+        assert field in refused.text
+        assert "76100002" not in refused.text  # the deputy's number is never said back
+    # A member of another committee, or none, is not found under this one.
+    assert (await client.patch(f"{members}/{other['id']}", headers=organiser, json={})).status_code == 404
+    assert (await client.patch(f"{members}/9999", headers=organiser, json={})).status_code == 404
+    assert (
+        await client.patch(f"{URL}/9999/members/{mayor['id']}", headers=organiser, json={})
+    ).status_code == 404
+    committee = (await client.get(f"{URL}/{zegoua}", headers=organiser)).json()
+    assert [(m["language"], m["phone"]) for m in committee["members"]] == [
+        ("mos", "+223******99"),
+        ("fr", "+223******02"),
+    ]
+    assert len(await _audit_details(gateway, "committees.member_update")) == 1

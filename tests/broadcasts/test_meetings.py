@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from gateway.audit.models import AuditEvent
 from gateway.broadcasts.errors import BroadcastError, Refused
 from gateway.broadcasts.lifecycle import schedule
-from gateway.broadcasts.meetings import create_meeting, delete_meeting, update_meeting
+from gateway.broadcasts.meetings import (
+    create_meeting,
+    delete_meeting,
+    discard_meeting,
+    edit_meeting,
+    meeting_state,
+    update_meeting,
+)
 from gateway.broadcasts.models import Broadcast, Meeting
 from gateway.broadcasts.service import create_broadcast
 from gateway.db.base import utcnow
@@ -112,3 +120,54 @@ async def test_deleting_a_meeting_takes_its_notices_and_reminders(gateway: Gatew
         assert await delete_meeting(db, await db.get_one(Meeting, meeting.id)) == 2
     async with gateway.sessionmaker() as db:
         assert list((await db.execute(select(Broadcast))).scalars()) == []
+
+
+class _Someone:
+    """An actor as the audit log names it (a console person or an API token)."""
+
+    audit_name = "Awa Traoré (#1)"
+    role = "organiser"
+
+
+async def test_made_changed_and_deleted_on_someones_behalf_each_audited_once(gateway: Gateway) -> None:
+    meeting = await make(gateway, by=_Someone())
+    async with gateway.sessionmaker() as db, db.begin():
+        edited = await edit_meeting(db, meeting.id, by=_Someone(), place="École", title={"fr": "Forum"})
+        assert edited is not None
+        assert edited[1] == ["place"]
+        assert await edit_meeting(db, meeting.id, by=_Someone(), place="École") == (edited[0], [])
+        assert await edit_meeting(db, 987654, by=_Someone(), place="École") is None
+    notice = await _scheduled_notice(gateway, meeting, timedelta(hours=1))
+    async with gateway.sessionmaker() as db:
+        assert await meeting_state(db, meeting.id) == (2, False)  # the notice and its reminder
+    async with gateway.sessionmaker() as db, db.begin():
+        assert await discard_meeting(db, 987654, by=_Someone()) is None
+        assert await discard_meeting(db, meeting.id, by=_Someone()) == 2
+    async with gateway.sessionmaker() as db:
+        events = (await db.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars().all()
+        assert await db.get(Broadcast, notice.id) is None
+    assert [(e.actor, e.action, e.detail) for e in events] == [
+        ("Awa Traoré (#1)", "meetings.create", f"meeting {meeting.id}"),
+        ("Awa Traoré (#1)", "meetings.update", f"meeting {meeting.id}: place"),
+        ("Awa Traoré (#1)", "meetings.delete", f"meeting {meeting.id} with 2 broadcast(s)"),
+    ]
+
+
+async def test_a_fixed_meeting_is_said_fixed_and_its_edit_refused_under_the_lock(gateway: Gateway) -> None:
+    meeting = await make(gateway)
+    notice = await _scheduled_notice(gateway, meeting, timedelta(hours=1))
+    async with gateway.sessionmaker() as db, db.begin():
+        await db.execute(update(Broadcast).where(Broadcast.id == notice.id).values(status="expanding"))
+    async with gateway.sessionmaker() as db:
+        assert await meeting_state(db, meeting.id) == (2, True)
+    for attempt in (
+        lambda db: edit_meeting(db, meeting.id, by=_Someone(), place="Ailleurs"),
+        lambda db: discard_meeting(db, meeting.id, by=_Someone()),
+    ):
+        async with gateway.sessionmaker() as db:
+            with pytest.raises(Refused):
+                async with db.begin():
+                    await attempt(db)
+    async with gateway.sessionmaker() as db:
+        assert (await db.get_one(Meeting, meeting.id)).place == "Mairie"
+        assert (await db.execute(select(AuditEvent))).first() is None

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from gateway.areas.models import Area
 from gateway.audit.models import AuditEvent
 from gateway.committees.models import Committee, CommitteeMember
-from gateway.committees.service import NewMember
+from gateway.committees.service import NewMember, committee_areas
 from gateway.reports.models import ReportEvent
 from gateway.reports.status import acknowledge
 from gateway.wiring import Gateway
@@ -445,3 +445,271 @@ async def test_signed_out_is_sent_to_sign_in(world: World, gateway: Gateway) -> 
             page = await anonymous.client.get(path)
             assert page.status_code == 303
             assert page.headers["location"] == "/signin"
+
+
+# ----- renaming a committee, changing its areas, a member's language and number ------------------
+
+
+async def _committee(gateway: Gateway, committee_id: int) -> tuple[str, list[str]]:
+    async with gateway.sessionmaker() as db:
+        committee = await db.get(Committee, committee_id)
+        assert committee is not None
+        areas = await committee_areas(db, committee_id)
+    return committee.name, [a.name for a in areas]
+
+
+def _edit_form(**changes: str | list[str]) -> dict[str, str | list[str]]:
+    return {"name": "Comité Zégoua", "area": [], **changes}
+
+
+async def test_an_organiser_renames_a_committee_and_changes_its_areas(gateway: Gateway, world: World) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    path = f"/committees/{world.zegoua}"
+    page = await organiser.client.get(path)
+    assert f'href="{path}/edit"' in page.text
+    form = await organiser.client.get(f"{path}/edit")
+    assert form.status_code == 200
+    zegoua, kadiolo = await _area(gateway, "Zégoua", 3), await _area(gateway, "Kadiolo", 2)
+    banfora = await _area(gateway, "Banfora", 3)
+    assert 'value="Comité Zégoua"' in form.text
+    assert f'value="{zegoua}" checked' in form.text
+    assert f'value="{kadiolo}">' in form.text  # the creation form's picker, unticked
+    changed = await _post(
+        organiser,
+        f"{path}/edit",
+        _edit_form(name="  Comité  Kadiolo-Banfora ", area=[str(kadiolo), str(banfora)]),
+        f"{path}/edit",
+    )
+    assert changed.status_code == 303, changed.text
+    assert changed.headers["location"] == f"{path}?done=changed"
+    assert await _committee(gateway, world.zegoua) == ("Comité Kadiolo-Banfora", ["Banfora", "Kadiolo"])
+    page = await organiser.client.get(changed.headers["location"])
+    assert "Comité modifié." in page.text
+    assert "<h1>Comité Kadiolo-Banfora</h1>" in page.text
+    assert "Kadiolo · cercle" in page.text
+    assert "Banfora (Comoé) · commune" in page.text
+    assert "Comité Kadiolo-Banfora," in page.text  # the summary preview, under its new name
+    listing = await organiser.client.get("/committees")
+    assert "Comité Kadiolo-Banfora" in listing.text
+    assert "Banfora (Comoé), Kadiolo (cercle)" in listing.text
+    [audit] = await _audit(gateway, "committees.update")
+    assert audit.detail == (
+        f"committee {world.zegoua}: name 'Comité Zégoua' -> 'Comité Kadiolo-Banfora'; "
+        f"areas added Banfora (#{banfora}), Kadiolo (#{kadiolo}); areas removed Zégoua (#{zegoua})"
+    )
+    # Saved again as it is: nothing changes, nothing more is recorded.
+    again = await _post(
+        organiser,
+        f"{path}/edit",
+        _edit_form(name="Comité Kadiolo-Banfora", area=[str(banfora), str(kadiolo)]),
+        f"{path}/edit",
+    )
+    assert again.status_code == 303
+    assert len(await _audit(gateway, "committees.update")) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": ""}, "Donnez un nom au comité."),
+        ({"name": "   "}, "Donnez un nom au comité."),
+        ({"name": "Comité Banfora"}, "Un comité porte déjà ce nom"),
+        ({"name": "Comité +223 76 10 03 01"}, "Le nom ne doit pas contenir de numéro de téléphone"),
+        ({"name": "x" * 121}, "Le nom du comité est trop long"),
+        ({"area": []}, "Cochez au moins une zone"),
+        ({"area": ["abc"]}, "Une des zones choisies n&#39;existe pas ou plus"),
+        ({"area": ["99999999"]}, "Une des zones choisies n&#39;existe pas ou plus"),
+        ({"area": ["-1"]}, "Une des zones choisies n&#39;existe pas ou plus"),
+    ],
+)
+async def test_a_bad_committee_change_is_said_on_the_form(
+    gateway: Gateway, world: World, change: dict[str, str | list[str]], message: str
+) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    path = f"/committees/{world.zegoua}/edit"
+    banfora = await _area(gateway, "Banfora", 3)
+    form = {**_edit_form(name="Comité <b>Zégoua</b> & Co", area=[str(banfora)]), **change}
+    refused = await _post(organiser, path, form, path)
+    assert refused.status_code == 422, refused.text
+    assert message in refused.text
+    assert "Le comité n&#39;a pas été modifié" in refused.text
+    if "name" not in change:
+        assert 'value="Comité &lt;b&gt;Zégoua&lt;/b&gt; &amp; Co"' in refused.text  # kept, escaped
+    if "area" not in change:
+        assert f'value="{banfora}" checked' in refused.text
+    assert await _committee(gateway, world.zegoua) == ("Comité Zégoua", ["Zégoua"])
+    assert await _audit(gateway, "committees.update") == []
+
+
+async def test_areas_the_picker_does_not_offer_are_kept_unless_unticked(
+    gateway: Gateway, world: World, make_committee: MakeCommittee
+) -> None:
+    sikasso = await make_committee("Comité Sikasso", ["region:Sikasso"], [])
+    organiser = await world.people.console("awa@example.org", "organiser")
+    path = f"/committees/{sikasso.id}/edit"
+    region = await _area(gateway, "Sikasso", 1)
+    form = await organiser.client.get(path)
+    assert f'value="{region}" checked' in form.text
+    banfora = await _area(gateway, "Banfora", 3)
+    kept = await _post(
+        organiser, path, _edit_form(name="Comité Sikasso", area=[str(region), str(banfora)]), path
+    )
+    assert kept.status_code == 303
+    assert await _committee(gateway, sikasso.id) == ("Comité Sikasso", ["Banfora", "Sikasso"])
+
+
+async def test_a_committee_member_reads_what_its_new_areas_hold(
+    gateway: Gateway, world: World, make_report: MakeReport
+) -> None:
+    banfora_report = await make_report("Banfora", at=datetime(2026, 12, 7, 8, tzinfo=UTC))
+    member = await world.people.console("maire@example.org", "committee", committee_id=world.zegoua)
+    listed = await member.client.get("/reports")
+    assert world.report in listed.text
+    assert banfora_report.reference not in listed.text
+    organiser = await world.people.console("awa@example.org", "organiser")
+    path = f"/committees/{world.zegoua}/edit"
+    banfora = await _area(gateway, "Banfora", 3)
+    moved = await _post(organiser, path, _edit_form(name="Comité Banfora-Sud", area=[str(banfora)]), path)
+    assert moved.status_code == 303
+    # From the next page on: Banfora's report, and no longer Zégoua's.
+    listed = await member.client.get("/reports")
+    assert banfora_report.reference in listed.text
+    assert world.report not in listed.text
+    assert (await member.client.get(f"/reports/{world.report}")).status_code == 404
+    overview = await member.client.get("/overview")
+    assert "Comité Banfora-Sud" in overview.text
+    assert world.report not in overview.text
+    page = await member.client.get(f"/committees/{world.zegoua}")
+    assert "<h1>Comité Banfora-Sud</h1>" in page.text
+    assert f'href="/committees/{world.zegoua}/edit"' not in page.text
+
+
+async def test_an_organiser_changes_a_members_language_and_number(gateway: Gateway, world: World) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    mayor, _ = await _members(gateway, world.zegoua)
+    path = f"/committees/{world.zegoua}/members/{mayor.id}/edit"
+    page = await organiser.client.get(f"/committees/{world.zegoua}")
+    assert f'href="{path}"' in page.text
+    form = await organiser.client.get(path)
+    assert form.status_code == 200
+    assert "Numéro actuel : +223******01" in form.text
+    assert 'id="phone" name="phone" type="tel" inputmode="tel" value=""' in form.text  # never the number
+    assert '<option value="fr" selected>' in form.text
+    no_phone_number(form.text)
+    changed = await _post(organiser, path, {"language": "bm", "phone": NEW_NUMBER}, path)
+    assert changed.status_code == 303, changed.text
+    assert changed.headers["location"] == f"/committees/{world.zegoua}?done=member_changed#members"
+    mayor, _ = await _members(gateway, world.zegoua)
+    assert mayor.language == "bm"
+    assert gateway.vault.decrypt(mayor.phone_encrypted) == NEW_E164  # normalised
+    assert mayor.phone_hash == gateway.vault.lookup_hash(NEW_E164)
+    page = await organiser.client.get(f"/committees/{world.zegoua}?done=member_changed")
+    assert "Membre modifié." in page.text
+    assert "+223******99" in page.text
+    assert "+223******01" not in page.text
+    no_phone_number(page.text)
+    [audit] = await _audit(gateway, "committees.member_update")
+    assert audit.detail == f"committee {world.zegoua}: member #{mayor.id}: language fr -> bm, number changed"
+    # The language alone, the number left empty: the number stays.
+    kept = await _post(organiser, path, {"language": "dyu", "phone": ""}, path)
+    assert kept.status_code == 303
+    mayor, _ = await _members(gateway, world.zegoua)
+    assert (mayor.language, gateway.vault.decrypt(mayor.phone_encrypted)) == ("dyu", NEW_E164)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"phone": "abc"}, "Un numéro ne contient que des chiffres"),
+        ({"phone": "<script>alert(1)</script>"}, "Un numéro ne contient que des chiffres"),
+        ({"phone": "7610"}, "Ce numéro a trop peu de chiffres"),
+        ({"phone": "+999 76 10 03 01"}, "Cet indicatif de pays n&#39;existe pas"),
+        ({"phone": "1" * 40}, "Ce numéro est trop long (32 caractères au plus)."),
+        ({"phone": "+226 70 10 03 02"}, "Ce numéro est déjà celui d&#39;un membre de ce comité."),
+        ({"language": "en"}, "Choisissez une langue dans la liste"),
+        ({"language": ""}, "Choisissez une langue dans la liste"),
+    ],
+)
+async def test_a_bad_member_change_is_said_on_the_form(
+    gateway: Gateway, world: World, change: dict[str, str], message: str
+) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    mayor, _ = await _members(gateway, world.zegoua)
+    path = f"/committees/{world.zegoua}/members/{mayor.id}/edit"
+    refused = await _post(organiser, path, {"language": "bm", "phone": "", **change}, path)
+    assert refused.status_code == 422, refused.text
+    assert message in refused.text
+    assert "Le membre n&#39;a pas été modifié" in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert "<script>" not in refused.text
+    assert "+223******01" in refused.text  # the current number, masked as ever
+    mayor, _ = await _members(gateway, world.zegoua)
+    assert (mayor.language, gateway.vault.decrypt(mayor.phone_encrypted)) == ("fr", MAYOR.phone)
+    assert await _audit(gateway, "committees.member_update") == []
+
+
+async def test_only_organisers_change_a_committee_or_a_member(gateway: Gateway, world: World) -> None:
+    viewer = await world.people.console("partenaire@example.org", "viewer")
+    member = await world.people.console("maire@example.org", "committee", committee_id=world.zegoua)
+    mayor, _ = await _members(gateway, world.zegoua)
+    banfora = await _area(gateway, "Banfora", 3)
+    edit, member_edit = (
+        f"/committees/{world.zegoua}/edit",
+        f"/committees/{world.zegoua}/members/{mayor.id}/edit",
+    )
+    for console in (viewer, member):
+        page = await console.client.get(f"/committees/{world.zegoua}")
+        assert f'href="{edit}"' not in page.text
+        assert f'href="{member_edit}"' not in page.text
+        token = await console.csrf(f"/committees/{world.zegoua}")
+        for path, form in (
+            (edit, _edit_form(name="Pris", area=[str(banfora)])),
+            (member_edit, {"language": "bm", "phone": NEW_NUMBER}),
+        ):
+            assert (await console.client.get(path)).status_code == 403, path
+            assert (await console.client.post(path, data={**form, "csrf_token": token})).status_code == 403
+    organiser = await world.people.console("awa@example.org", "organiser")
+    for path, form in (
+        (edit, _edit_form(name="Forgé", area=[str(banfora)])),
+        (member_edit, {"language": "bm", "phone": NEW_NUMBER}),
+    ):
+        for forged in (None, "0" * 64):
+            data = dict(form) if forged is None else {**form, "csrf_token": forged}
+            assert (await organiser.client.post(path, data=data)).status_code == 403, path
+    assert await _committee(gateway, world.zegoua) == ("Comité Zégoua", ["Zégoua"])
+    mayor, _ = await _members(gateway, world.zegoua)
+    assert (mayor.language, gateway.vault.decrypt(mayor.phone_encrypted)) == ("fr", MAYOR.phone)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/committees/abc/edit",
+        "/committees/²/edit",
+        "/committees/99999999999999999999/edit",
+        "/committees/123456/edit",
+        "/committees/1/members/abc/edit",
+        "/committees/1/members/99999/edit",
+    ],
+)
+async def test_hostile_edit_addresses_are_a_page_not_a_500(gateway: Gateway, world: World, path: str) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    page = await organiser.client.get(path)
+    assert page.status_code == 404, page.text
+    assert "Ce comité n&#39;existe pas" in page.text
+    token = await organiser.csrf("/committees/new")
+    posted = await organiser.client.post(path, data={"csrf_token": token, "name": "X", "area": "1"})
+    assert posted.status_code == 404
+
+
+async def test_a_member_of_another_committee_is_not_edited_through_this_one(
+    gateway: Gateway, world: World
+) -> None:
+    organiser = await world.people.console("awa@example.org", "organiser")
+    mayor, _ = await _members(gateway, world.zegoua)
+    path = f"/committees/{world.banfora}/members/{mayor.id}/edit"
+    assert (await organiser.client.get(path)).status_code == 404
+    posted = await _post(organiser, path, {"language": "bm", "phone": NEW_NUMBER}, "/committees/new")
+    assert posted.status_code == 404
+    mayor, _ = await _members(gateway, world.zegoua)
+    assert mayor.language == "fr"

@@ -171,3 +171,69 @@ async def test_a_committee_member_on_a_phone_reads_only_their_committee(
     assert traffic.off_loopback() == []
     # The refused pages' 403s are the only errors the browser reports.
     assert all("403" in error for error in traffic.console_errors), traffic.console_errors
+
+
+async def test_an_organiser_renames_a_committee_changes_its_areas_and_a_members_number(
+    gateway: Gateway,
+    serve_gateway: ServeGateway,
+    make_committee: MakeCommittee,
+    page: Page,
+    traffic: Traffic,
+    screenshots_dir: Path,
+) -> None:
+    await make_user(gateway, now=utcnow())
+    committee = await make_committee("Comité Zégoua", ["Zégoua"], [MAYOR], schedule="daily 08:00")
+    await make_committee("Comité Banfora", ["Banfora"], [])
+    zegoua = await _area(gateway, "Zégoua", 3)
+    kadiolo = await _area(gateway, "Kadiolo", 2)
+    banfora = await _area(gateway, "Banfora", 3)
+    served = await serve_gateway()
+    await sign_in(page, served.url("/signin"))
+    await expect(page).to_have_url(served.url("/overview"))
+    await page.goto(served.url(f"/committees/{committee.id}"))
+    await page.get_by_role("link", name="Renommer le comité ou changer ses zones").click()
+    await expect(page.get_by_role("heading", name="Modifier « Comité Zégoua »")).to_be_visible()
+    await expect(page.locator(f'input[name="area"][value="{zegoua}"]')).to_be_checked()
+    # Another committee's name: said, and the boxes ticked stay ticked.
+    await page.get_by_label("Nom du comité").fill("Comité Banfora")
+    await page.locator(f'input[name="area"][value="{kadiolo}"]').check()
+    await page.get_by_role("button", name="Enregistrer les changements").click()
+    await expect(page.locator("#name-error")).to_contain_text("Un comité porte déjà ce nom")
+    await expect(page.locator(f'input[name="area"][value="{kadiolo}"]')).to_be_checked()
+    await page.get_by_label("Nom du comité").fill("Comité Kadiolo-Banfora")
+    await page.locator(f'input[name="area"][value="{zegoua}"]').uncheck()
+    await page.locator(".province").filter(has_text="Comoé").locator("summary").click()
+    await page.locator(f'input[name="area"][value="{banfora}"]').check()
+    await screenshot(page, screenshots_dir, "committee-edit")
+    await page.get_by_role("button", name="Enregistrer les changements").click()
+    await expect(page.get_by_role("status")).to_contain_text("Comité modifié.")
+    await expect(page.get_by_role("heading", name="Comité Kadiolo-Banfora", exact=True)).to_be_visible()
+    await expect(page.locator("#areas + ul")).to_contain_text("Banfora (Comoé) · commune")
+    await expect(page.locator("#areas + ul")).not_to_contain_text("Zégoua")
+
+    await page.locator(".member summary").click()
+    await page.get_by_role("link", name="Changer la langue ou le numéro de Maire de Zégoua").click()
+    await expect(page.get_by_text("Numéro actuel : +223******01")).to_be_visible()
+    await expect(page.get_by_label("Nouveau numéro (laisser vide pour garder l'actuel)")).to_have_value("")
+    await page.get_by_label("Langue des SMS").select_option(label="Bamanankan")
+    await page.get_by_label("Nouveau numéro (laisser vide pour garder l'actuel)").fill("76 10 03 99")
+    await page.get_by_role("button", name="Enregistrer", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("Membre modifié.")
+    await expect(page.locator(".member .phone")).to_have_text("+223******99")
+    html = await page.content()
+    for number in ("+22376100399", "76 10 03 99", "76100399", "76100301"):
+        assert number not in html
+
+    await page.get_by_role("navigation").get_by_role("link", name="Comités").click()
+    card = page.get_by_role("listitem").filter(has_text="Comité Kadiolo-Banfora")
+    await expect(card).to_contain_text("Banfora (Comoé), Kadiolo (cercle)")
+    await expect(page.get_by_role("link", name="Comité Zégoua", exact=True)).to_have_count(0)
+    await expect(page.locator(".card h2")).to_have_text(["Comité Banfora", "Comité Kadiolo-Banfora"])
+    async with gateway.sessionmaker() as db:
+        [member] = (
+            await db.execute(select(CommitteeMember).where(CommitteeMember.committee_id == committee.id))
+        ).scalars()
+    assert (member.language, gateway.vault.decrypt(member.phone_encrypted)) == ("bm", "+22376100399")
+    assert traffic.off_loopback() == []
+    # The refused name's page (422) is the only error the browser reports.
+    assert [e for e in traffic.console_errors if "422" not in e] == []

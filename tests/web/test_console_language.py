@@ -176,7 +176,7 @@ async def test_what_bm_lacks_is_shown_in_french(world: dict[str, object]) -> Non
 
 @pytest.mark.parametrize(
     "value",
-    ["dyu", "mos", "xx", "BM", "bmbm", "fr,bm", "../bm", "<script>alert(1)</script>", "b" * 500],
+    ["mos", "xx", "BM", "DYU", "bmbm", "fr,bm", "../bm", "<script>alert(1)</script>", "b" * 500],
 )
 async def test_a_cookie_naming_no_console_language_is_ignored(gateway: Gateway, value: str) -> None:
     async with console_for(gateway) as console:
@@ -189,7 +189,7 @@ async def test_a_cookie_naming_no_console_language_is_ignored(gateway: Gateway, 
 
 async def test_an_unknown_language_sets_no_cookie(gateway: Gateway) -> None:
     async with console_for(gateway) as console:
-        for code in ("dyu", "mos", "xx", "bm%0d%0aSet-Cookie:%20x=1"):
+        for code in ("mos", "xx", "bm%0d%0aSet-Cookie:%20x=1"):
             chosen = await console.client.get(f"/language/{code}", params={"back": "/signin"})
             assert chosen.status_code == 303
             assert chosen.headers["location"] == "/signin"
@@ -289,8 +289,8 @@ def test_every_offered_language_translates_the_console() -> None:
         catalog = by_key(read_catalog(po_path(LOCALES, code)))
         drafted = [k for k, m in catalog.items() if k.startswith("console.") and is_translated(m)]
         assert len(drafted) >= 100, code
-    for code in ("dyu", "mos"):
-        assert code not in CONSOLE_LANGUAGES
+    # Mooré translates no console text yet; Jula is offered (tests/web/test_console_committee_words.py).
+    assert "mos" not in CONSOLE_LANGUAGES
 
 
 async def test_a_report_in_bambara_in_a_browser(

@@ -35,6 +35,25 @@
   }
   if (countsUrl && ids.length) setTimeout(refresh, 3000);
 
+  // No second click while the next page loads: a courtesy, the server's form key is the guarantee.
+  // Disabled after the event, or the clicked button's action=save would not be sent.
+  document.querySelectorAll("form[data-once]").forEach(function (once) {
+    once.addEventListener("submit", function (event) {
+      if (once.getAttribute("data-sent")) { event.preventDefault(); return; }
+      once.setAttribute("data-sent", "1");
+      setTimeout(function () {
+        once.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    });
+  });
+  // Back to a page the browser kept: its forms work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sent]").forEach(function (sent) {
+      sent.removeAttribute("data-sent");
+      sent.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
   var form = document.getElementById("composer");
   if (!form) return;
   var box = document.getElementById("preview");
