@@ -45,6 +45,7 @@ from benchmarks.load.client import (  # noqa: E402
     Job,
     Phones,
     bare_job,
+    floor_job,
     report_session_job,
     run_jobs,
     ussd_path,
@@ -55,6 +56,7 @@ from benchmarks.load.processes import (  # noqa: E402
     HOST,
     Server,
     child_env,
+    floor_program,
     log_tail,
     start_server,
     stop_servers,
@@ -97,6 +99,7 @@ async def bench(
 def print_report(
     gateway: Summary,
     bare: Summary,
+    floor: Summary | None,
     sessions_done: int,
     args: argparse.Namespace,
     database_kind: str,
@@ -124,7 +127,7 @@ def print_report(
     )
     print(header)
     print("-" * len(header))
-    for row in (gateway, bare):
+    for row in (gateway, bare) + ((floor,) if floor else ()):
         print(
             f"{row.name:<8} {row.requests:>8} {row.errors:>6} {row.wall_s:>7.2f} {row.per_s:>7.1f} "
             f"{row.p50_ms:>7.1f} {row.p90_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} "
@@ -143,6 +146,11 @@ def print_report(
     print()
     print(f"gateway sessions completed: {sessions_done}/{args.sessions}")
     print(f"ratio gateway hops/s / bare req/s: {ratio:.3f}")
+    if floor is not None and bare.per_s:
+        print(
+            f"ratio floor (one durable write a request) / bare: {floor.per_s / bare.per_s:.3f}; "
+            f"floor p99 {floor.p99_ms:.1f} ms"
+        )
     at = (
         ""
         if args.concurrency == TARGET_CONCURRENCY
@@ -241,6 +249,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"ended sessions written (and half as many contacts) before the run, then ANALYZE, as a "
         f"database that has served a while holds them ({DEFAULT_HISTORY}; 0: an empty database)",
     )
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        help="GATEWAY_DB_POOL_SIZE for the gateway (its default when not given)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the floor: the bare endpoint plus one durable write a request in the same "
+        "database (benchmarks/load/floor.py), what no design of the hop path can beat here",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 100_000:
@@ -306,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             | ({"GATEWAY_CALLBACK_TOKEN": callback_token} if callback_token else {})
             | ({"GATEWAY_DISPATCH_IN_PROCESS": "false"} if args.no_dispatch else {})
+            | ({"GATEWAY_DB_POOL_SIZE": str(args.db_pool_size)} if args.db_pool_size else {})
         )
 
         def serve(port: int) -> list[str]:
@@ -318,7 +338,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "bare", lambda port: [HOST, str(port)], child_env({}), workdir, program=stub_program()
                 )
             )
-            gateway_server, bare_server = servers
+            if args.floor:
+                floor_url = (
+                    database_url
+                    if database_kind == "postgresql"
+                    else f"sqlite+aiosqlite:///{workdir / 'floor.db'}"
+                )
+                servers.append(
+                    start_server(
+                        "floor",
+                        lambda port: [HOST, str(port), floor_url],
+                        child_env({}),
+                        workdir,
+                        program=floor_program(),
+                    )
+                )
+            gateway_server, bare_server = servers[:2]
             for server in servers:
                 print(
                     f"{server.name}: healthy on {server.base_url} after {server.ready_after_s:.1f} s",
@@ -329,6 +364,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             bare_stats = asyncio.run(
                 bench(bare_server, args.client, requests, args.concurrency, WARMUP_BARE_REQUESTS, bare_job)
             )
+            floor_stats = None
+            if args.floor:
+                print(f"floor: {args.sessions} sessions at concurrency {args.concurrency}…", file=sys.stderr)
+                floor_stats = asyncio.run(
+                    bench(
+                        servers[2],
+                        args.client,
+                        args.sessions,
+                        args.concurrency,
+                        WARMUP_SESSIONS,
+                        floor_job,
+                        database_name(database_url) if database_kind == "postgresql" else None,
+                    )
+                )
             print(f"gateway: {args.sessions} sessions at concurrency {args.concurrency}…", file=sys.stderr)
             gateway_stats = asyncio.run(
                 bench(
@@ -349,7 +398,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
         gateway, bare = summarise(gateway_stats), summarise(bare_stats)
-        verdict = print_report(gateway, bare, gateway_stats.sessions_done, args, database_kind, machine)
+        floor = summarise(floor_stats) if floor_stats else None
+        verdict = print_report(
+            gateway, bare, floor, gateway_stats.sessions_done, args, database_kind, machine
+        )
         by_hop = hop_latencies(gateway_stats)
         print_hops(by_hop)
         print(
@@ -375,18 +427,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "by_hop": by_hop,
                 },
                 "bare": asdict(bare),
+                "floor": asdict(floor) if floor else None,
                 **verdict,
             }
             args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
             print(f"figures written to {args.json}", file=sys.stderr)
 
-        failed = [stats for stats in (gateway_stats, bare_stats) if stats.error_count]
+        measured = [gateway_stats, bare_stats] + ([floor_stats] if floor_stats else [])
+        failed = [stats for stats in measured if stats.error_count]
         for stats in failed:
             print(f"\n!!! {stats.name}: {stats.error_count} ERROR(S); the first ones:", file=sys.stderr)
             for problem in stats.errors:
                 print(f"  {problem}", file=sys.stderr)
-            server = gateway_server if stats is gateway_stats else bare_server
-            print_log(server)
+            print_log(servers[measured.index(stats)])
         if failed:
             print(
                 "\nBENCHMARK FAILED: some requests were not answered as expected (see above)", file=sys.stderr

@@ -11,7 +11,7 @@ from gateway.contacts.models import Contact
 from gateway.db.base import Base
 from gateway.flood.models import FloodMark
 from gateway.outbox.models import DeliveryEvent, OutboundMessage
-from gateway.reports.models import Report, ReportEvent, ReportWeekCount
+from gateway.reports.models import Report, ReportEvent, ReportWeekCount, ReportWeekMove
 from gateway.sms.models import InboundMessage
 from gateway.ussd.models import UssdSession
 
@@ -39,6 +39,7 @@ __all__ = [
     "Report",
     "ReportEvent",
     "ReportWeekCount",
+    "ReportWeekMove",
     "Subscription",
     "User",
     "UssdSession",

@@ -130,6 +130,27 @@ async def bare_job(poster: Poster, number: int, stats: Stats) -> None:
         stats.error(f"request {number}: HTTP {status}: {body[:200]!r}")
 
 
+async def floor_job(poster: Poster, number: int, stats: Stats) -> None:
+    """A session's worth of requests to the floor server (load/floor.py): as many hops as a
+    gateway session, under one session id, so it writes one row and then updates it."""
+    data = {
+        "sessionId": "ATUid_" + secrets.token_hex(16),
+        "serviceCode": SERVICE_CODE,
+        "phoneNumber": "+22370000000",
+        "networkCode": NETWORK_CODE,
+    }
+    inputs = answers(number)
+    for hop in range(HOPS_PER_SESSION):
+        data["text"] = "*".join(inputs[:hop])
+        answered = await timed_post(poster, stub.PATH, data, stats, f"floor {number} hop {hop + 1}")
+        if answered is None:
+            return
+        if answered != (200, stub.ANSWER):
+            stats.error(f"floor {number} hop {hop + 1}: HTTP {answered[0]}: {answered[1][:200]!r}")
+            return
+    stats.sessions_done += 1
+
+
 async def run_jobs(
     make_poster: Callable[[], Poster],
     total: int,

@@ -66,6 +66,11 @@ def stub_program() -> list[str]:
     return [sys.executable, "-P", str(Path(__file__).with_name("stub.py"))]
 
 
+def floor_program() -> list[str]:
+    """The floor server (load/floor.py), run as the stub is."""
+    return [sys.executable, "-P", str(Path(__file__).with_name("floor.py"))]
+
+
 def log_tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")

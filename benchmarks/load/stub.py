@@ -34,7 +34,8 @@ def make_app() -> FastAPI:
     return app
 
 
-def main(host: str, port: int) -> None:
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """uvicorn.run as `gateway serve` calls it, with its logging set up the same way."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -43,8 +44,8 @@ def main(host: str, port: int) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    uvicorn.run(make_app(), host=host, port=port, log_config=None, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    serve(make_app(), sys.argv[1], int(sys.argv[2]))

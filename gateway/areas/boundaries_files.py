@@ -230,14 +230,15 @@ def _features(source: str, level: int, rows: list[tuple[dict[str, Any], object]]
     out = BoundaryFile(source)
     if not rows:
         raise BoundaryFileError(f"{source}: no features")
-    pcode_field = f"ADM{level}_PCODE"
-    name_fields = (f"ADM{level}_FR", f"ADM{level}_NAME", f"ADM{level}_EN", f"ADM{level}_REF")
-    if not any(pcode_field in _upper(properties) for properties, _ in rows):
-        seen = sorted({k for properties, _ in rows for k in _upper(properties) if k.endswith("_PCODE")})
+    pcode_field = _pcode_field(level, rows)
+    if pcode_field is None:
+        seen = sorted({k for properties, _ in rows for k in _upper(properties) if PCODE_LIKE.search(k)})
         raise BoundaryFileError(
-            f"{source}: no {pcode_field} property: is this the level {level} layer? "
-            f"(P-code properties found: {', '.join(seen) or 'none'})"
+            f"{source}: no ADM{level}_PCODE (or admin{level}Pcode) property: is this the level {level} "
+            f"layer? (P-code properties found: {', '.join(seen) or 'none'})"
         )
+    name_fields = NAME_FIELDS[pcode_field != f"ADM{level}_PCODE"]
+    name_fields = tuple(f.format(n=level) for f in name_fields)
     for number, (properties, geometry) in enumerate(rows, start=1):
         values = _upper(properties)
         pcode = str(values.get(pcode_field) or "").strip().upper()
@@ -251,6 +252,23 @@ def _features(source: str, level: int, rows: list[tuple[dict[str, Any], object]]
             raise BoundaryFileError(f"{source}: feature {number} ({pcode} {name}): {exc}") from None
         out.features.append(Feature(number, pcode, name, shape))
     return out
+
+
+# COD-AB's two schemas: ADM3_PCODE, ADM3_FR… (since about 2019), and the older admin3Pcode,
+# admin3Name… that some countries' files still use, cut to admin3Pcod, admin3RefN in a shapefile
+# (a .dbf field name holds 10 characters). Names in French first, where a file has several.
+PCODE_FIELDS = ("ADM{n}_PCODE", "ADMIN{n}PCODE", "ADMIN{n}PCOD")
+NAME_FIELDS = {
+    False: ("ADM{n}_FR", "ADM{n}_NAME", "ADM{n}_EN", "ADM{n}_REF"),
+    True: ("ADMIN{n}NAME_FR", "ADMIN{n}NAME", "ADMIN{n}REFNAME", "ADMIN{n}REFN", "ADMIN{n}NAME_EN"),
+}
+PCODE_LIKE = re.compile(r"(_PCODE|PCODE|PCOD)$")
+
+
+def _pcode_field(level: int, rows: list[tuple[dict[str, Any], object]]) -> str | None:
+    """The level's P-code property as the file spells it (upper-cased), None if it has none."""
+    present = {k for properties, _ in rows for k in _upper(properties)}
+    return next((f.format(n=level) for f in PCODE_FIELDS if f.format(n=level) in present), None)
 
 
 def _upper(properties: dict[str, Any]) -> dict[str, Any]:

@@ -39,8 +39,26 @@ def read_rows(path: Path) -> list[AreaRow]:
         raise AreaFileError(f"{path.name}: {exc}") from None
 
 
+# COD-AB's older schema (admin1Pcode, admin1Name_fr…; still the one of some countries' files) read
+# as its current one; where a file has several names, the French one first.
+OLDER_COLUMNS = tuple(
+    (f"ADMIN{n}{old}", f"ADM{n}_{new}")
+    for n in range(4)
+    for old, new in (
+        ("PCODE", "PCODE"),
+        ("PCOD", "PCODE"),
+        ("NAME_FR", "FR"),
+        ("NAME", "FR"),
+        ("REFNAME", "FR"),
+    )
+)
+
+
 def parse_rows(reader: csv.DictReader[str], source: str = "input") -> list[AreaRow]:
     fields = {name.strip().upper(): name for name in reader.fieldnames or []}
+    for older, current in OLDER_COLUMNS:
+        if older in fields:
+            fields.setdefault(current, fields[older])
     required = ("ADM1_FR", "ADM2_FR", "ADM3_FR")
     missing = [name for name in required if name not in fields]
     if missing:

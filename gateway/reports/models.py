@@ -95,9 +95,10 @@ class ReportWeekCount(Base):
     """How many reports a week (Monday, UTC) holds per topic, commune and language: what the
     console's overview counts, without a pass over every report of the weeks.
 
-    Kept by the database itself (triggers on reports, migration 0016): every report written,
-    corrected (its topic, place, language or date) or deleted moves its week's count, in the same
-    transaction, whichever code path wrote it. Nothing in Python writes here."""
+    Kept by the database itself (triggers on reports, migrations 0016 and 0019): every report
+    written, corrected (its topic, place, language or date) or deleted appends a move of +1 or -1
+    (ReportWeekMove) in the same transaction, whichever code path wrote it; the minute sweep folds
+    the moves in here (gateway/reports/week_counts.py). A count is this row plus its moves."""
 
     __tablename__ = "report_week_counts"
 
@@ -107,3 +108,20 @@ class ReportWeekCount(Base):
     area_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportWeekMove(Base):
+    """One report counted in (+1) or out (-1) of a week's ReportWeekCount row, not yet folded in.
+
+    Appended by the triggers (migration 0019) rather than updating the count in place: reports of
+    one incident (same week, topic, commune and language) arriving together would otherwise queue
+    on that one row, each waiting for the one before it to commit."""
+
+    __tablename__ = "report_week_moves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(32))
+    area_key: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    reports: Mapped[int] = mapped_column(Integer)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, bindparam, func, select, text, true
+from sqlalchemy import ColumnElement, TextClause, bindparam, func, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.reports.models import URGENT_OPEN, Report, ReportWeekCount
+from gateway.reports.models import URGENT_OPEN, Report, ReportWeekCount, ReportWeekMove
 
 WEEKS = 12
 TOP_COMMUNES = 15
@@ -98,28 +98,31 @@ async def overview(
 
 async def count_weeks(db: AsyncSession, communes: set[int] | None, now: datetime) -> Overview:
     """The weeks' reports per week, topic, commune and language, from the counts the database keeps
-    as reports change (ReportWeekCount, migration 0016): sums over at most weeks x topics x
-    communes x languages rows however many reports there are, each grouping summed by the database
-    so only their few totals come back."""
+    as reports change (ReportWeekCount plus the moves not folded in yet, ReportWeekMove; migrations
+    0016 and 0019): sums over at most weeks x topics x communes x languages rows however many
+    reports there are, each grouping summed by the database so only their few totals come back."""
     starts = week_starts(now.astimezone(UTC))
     counts = Overview(start=starts[0], end=now)
-    kept = ReportWeekCount
-    in_reach = true() if communes is None else kept.area_key.in_(sorted(communes) or [-1])
+    since = starts[0].date()
+
+    def rows_of(table: type[ReportWeekCount] | type[ReportWeekMove]) -> Any:
+        in_reach = true() if communes is None else table.area_key.in_(sorted(communes) or [-1])
+        return select(table.week, table.topic, table.area_key, table.language, table.reports).where(
+            in_reach, table.week >= since
+        )
+
+    kept = union_all(rows_of(ReportWeekCount), rows_of(ReportWeekMove)).subquery()
 
     async def total_by(column: Any) -> dict[Any, int]:
-        rows = await db.execute(
-            select(column, func.sum(kept.reports))
-            .where(in_reach, kept.week >= starts[0].date())
-            .group_by(column)
-        )
-        # A group whose every report moved elsewhere or was deleted keeps a row of 0.
+        rows = await db.execute(select(column, func.sum(kept.c.reports)).group_by(column))
+        # A group whose every report moved elsewhere or was deleted sums to 0.
         return {key: int(n) for key, n in rows if n}
 
-    by_week = await total_by(kept.week)
+    by_week = await total_by(kept.c.week)
     weeks = [by_week.get(start.date(), 0) for start in starts]
-    topics = await total_by(kept.topic)
-    languages = await total_by(kept.language)
-    places = {area_key or None: n for area_key, n in (await total_by(kept.area_key)).items()}  # 0: no place
+    topics = await total_by(kept.c.topic)
+    languages = await total_by(kept.c.language)
+    places = {area_key or None: n for area_key, n in (await total_by(kept.c.area_key)).items()}  # 0: no place
     counts.weeks = list(zip(starts, weeks, strict=True))
     counts.total = sum(weeks)
     # Most first, ties in a fixed order, so the same reports always draw the same page.

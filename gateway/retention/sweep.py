@@ -4,7 +4,8 @@ A caller cut off mid-report can resume for GATEWAY_USSD_RESUME_WINDOW_S; after t
 they typed and never sent (a description, a place) go, and so does the phone hash of that draft.
 A session nobody ended (the caller hung up on a menu) is closed with only the hour kept.
 Flood-control marks go once they are older than their minute; console sessions once idle or old
-past their limits, invitations once past their date."""
+past their limits, invitations once past their date. The same minute folds the weekly counts'
+moves (reports.week_counts), which is upkeep rather than retention but wants the same beat."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from gateway.db.base import floor_hour, utcnow
 from gateway.db.engine import SessionMaker
 from gateway.flood.counter import expire as expire_flood_marks
 from gateway.ops.loop import repeat
+from gateway.reports.week_counts import fold_moves
 from gateway.ussd.models import UssdSession
 
 # Operators end a USSD session after a few minutes at most; past this, nothing will come.
@@ -84,6 +86,7 @@ class Sweeper:
             await expire_sessions(db, now, idle=self.console.idle, absolute=self.console.absolute)
             await expire_invitations(db, now)
             closed = await close_idle_sessions(db, now - self.idle_after)
+            await fold_moves(db)
         return closed if closed >= BATCH else 0
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -56,6 +56,29 @@ def test_a_feature_without_pcode_is_skipped_with_a_warning(tmp_path: Path) -> No
     assert loaded.warnings == ["feature 2 (Deux): no ADM3_PCODE, skipped"]
 
 
+def test_the_older_cod_ab_schema_in_geojson(tmp_path: Path) -> None:
+    """COD-AB files made before its ADM3_PCODE schema say admin3Pcode, admin3Name_fr…"""
+    old = {
+        "type": "Feature",
+        "properties": {
+            "admin3Pcode": "syn01",
+            "admin3Name_fr": "Une",
+            "admin3Name": "One",
+            "admin2Pcode": "SY1",
+        },
+        "geometry": polygon(square(0, 0)),
+    }
+    loaded = read_boundaries(write(tmp_path / "b.geojson", collection(old)), 3)
+    assert [(f.pcode, f.name) for f in loaded.features] == [("SYN01", "Une")]
+
+
+def test_a_layer_without_the_levels_pcode_names_what_it_has(tmp_path: Path) -> None:
+    wrong = feature("SYN1", "Une", polygon(square(0, 0)), level=2)
+    wrong["properties"]["admin1Pcod"] = "SY"
+    with pytest.raises(BoundaryFileError, match=r"found: ADM0_PCODE, ADM2_PCODE, ADMIN1PCOD\)"):
+        read_boundaries(write(tmp_path / "b.geojson", collection(wrong)), 3)
+
+
 def _bad(tmp_path: Path, document: object, name: str = "b.geojson") -> Path:
     path = tmp_path / name
     path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
@@ -65,7 +88,7 @@ def _bad(tmp_path: Path, document: object, name: str = "b.geojson") -> Path:
 OPEN_RING = [[0, 0], [1, 0], [1, 1], [0, 1]]
 MALFORMED: list[tuple[str, object, str]] = [
     ("not-json", "{oops", r"b.geojson: not JSON \(line 1"),
-    ("feature-without-properties", {"type": "Feature"}, "no ADM3_PCODE property"),
+    ("feature-without-properties", {"type": "Feature"}, r"no ADM3_PCODE \(or admin3Pcode\) property"),
     ("list", [1, 2], "not a GeoJSON object"),
     ("no-features", {"type": "FeatureCollection", "features": []}, "no features"),
     ("point", collection(feature("SYN01", "Une", {"type": "Point", "coordinates": [0, 0]})), "'Point'"),
@@ -89,7 +112,8 @@ MALFORMED: list[tuple[str, object, str]] = [
     (
         "other-level",
         collection(feature("SYN01", "Une", polygon(square(0, 0)), level=2)),
-        r"no ADM3_PCODE property: is this the level 3 layer\? \(P-code properties found: ADM0_PCODE, ADM2_PCODE\)",
+        r"no ADM3_PCODE \(or admin3Pcode\) property: is this the level 3 layer\? "
+        r"\(P-code properties found: ADM0_PCODE, ADM2_PCODE\)",
     ),
 ]
 
@@ -124,11 +148,12 @@ def test_levels_outside_cod_ab(tmp_path: Path) -> None:
         read_boundaries(_bad(tmp_path, "{}"), 4)
 
 
-def _shapefile(stem: Path, level: int = 3) -> Path:
-    """A synthetic polygon layer: a square with a hole, and a two-part commune."""
+def _shapefile(stem: Path, level: int = 3, older_schema: bool = False) -> Path:
+    """A synthetic polygon layer: a square with a hole, and a two-part commune. In COD-AB's older
+    schema as a shapefile holds it: admin3Pcode and admin3RefName cut to 10 characters."""
     with shapefile.Writer(target=str(stem), shapeType=shapefile.POLYGON, encoding="utf-8") as w:
-        w.field(f"ADM{level}_PCODE", "C", 20)
-        w.field(f"ADM{level}_FR", "C", 50)
+        w.field(f"admin{level}Pcod" if older_schema else f"ADM{level}_PCODE", "C", 20)
+        w.field(f"admin{level}RefN" if older_schema else f"ADM{level}_FR", "C", 50)
         # Shapefiles run outer rings clockwise and holes counter-clockwise.
         w.poly([list(reversed(square(0, 0))), list(reversed(HOLE))])
         w.record("SYN01", "Ségou-Synthé")
@@ -142,6 +167,11 @@ def test_plain_shapefile(tmp_path: Path) -> None:
     first, second = loaded.features
     assert (first.pcode, first.name, [len(p) for p in first.shape]) == ("SYN01", "Ségou-Synthé", [2])
     assert (second.pcode, len(second.shape)) == ("SYN02", 2)
+
+
+def test_a_shapefile_in_the_older_schema(tmp_path: Path) -> None:
+    loaded = read_boundaries(_shapefile(tmp_path / "syn_admbnda_adm3", older_schema=True), 3)
+    assert [(f.pcode, f.name) for f in loaded.features] == [("SYN01", "Ségou-Synthé"), ("SYN02", "Deux")]
 
 
 def _zip(tmp_path: Path, layers: list[str]) -> Path:

@@ -59,6 +59,24 @@ def test_cod_ab_style_columns() -> None:
     assert rows[0].adm2_kind == "cercle"
 
 
+def test_the_older_cod_ab_columns() -> None:
+    """admin1Pcode, admin1Name… (COD-AB's schema before ADM1_PCODE, ADM1_FR…); the French name
+    is taken where a file has one, and the current columns win where a file has both."""
+    rows = _parse(
+        "admin0Pcode,admin1Name,admin1Pcode,admin2Name_fr,admin2Name,admin2Pcode,admin3RefName,admin3Pcode\n"
+        "ML,Sikasso,ML05,Kadiolo,Kadiolo-en,ML0502,Zégoua,ML050209\n"
+    )
+    assert (rows[0].country, rows[0].adm1, rows[0].adm2, rows[0].adm3) == (
+        "ML",
+        "Sikasso",
+        "Kadiolo",
+        "Zégoua",
+    )
+    assert (rows[0].adm1_pcode, rows[0].adm2_pcode, rows[0].adm3_pcode) == ("ML05", "ML0502", "ML050209")
+    both = _parse("ADM0_PCODE,ADM1_FR,admin1Name,ADM2_FR,ADM3_FR\nML,Sikasso,Autre,Kadiolo,Zégoua\n")
+    assert both[0].adm1 == "Sikasso"
+
+
 async def test_reimport_matches_existing_areas_and_fills_pcodes(gateway: Gateway, tmp_path: Path) -> None:
     official = tmp_path / "cod_ab.csv"
     official.write_text(
