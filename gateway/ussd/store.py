@@ -8,9 +8,9 @@ contact, a draft to resume) and one write (the row with its flood mark); the lan
 contact with the row; a named report the report, its receipt, the usual commune and the session's
 end — each of those writes one statement on PostgreSQL or one transaction on SQLite.
 
-PostgreSQL: asyncpg, with a pool of its own, no pre-ping and no reset between uses (a dead
-connection is found out by the hop, which is retried once on another). SQLite: the standard
-sqlite3 module on the event loop's thread, which costs microseconds; it never waits for the write
+PostgreSQL: asyncpg, with connections of its own (pg_lender.py), no pre-ping and no reset between
+uses (a dead connection is found out by the hop, which is retried once on another). SQLite: the
+standard sqlite3 module on the event loop's thread, which costs microseconds; it never waits for the write
 lock on the loop (another connection's transaction may need this very loop to finish): it waits
 beside it, woken when this process's transactions end (WriteLockReleased), and after ~130 ms gives
 the hop to the full path.
@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.db.base import utcday, utcnow
 from gateway.outbox.models import OutboundMessage
 from gateway.reports.models import Report
+from gateway.ussd.pg_lender import ConnectionLender
 
 _COLUMNS = "id, hops, ended_at IS NOT NULL, last_text, last_response, last_screen, language, state"
 
@@ -791,44 +792,25 @@ def _report_statement(write: ReportWrite) -> tuple[str, list[Any]]:
 
 class PostgresSessionStore:
     def __init__(self, dsn: str, pool_size: int) -> None:
-        self._dsn = dsn
-        self._size = pool_size
-        self._pool: Any = None
-        self._opening = asyncio.Lock()
-
-    async def _open(self) -> Any:
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._size, reset=_nothing_to_reset
-                )
-        return self._pool
+        self._connections = ConnectionLender(dsn, pool_size)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[HopConnection]:
-        pool = self._pool or await self._open()
-        async with pool.acquire() as connection:
-            try:
-                yield _PostgresHop(connection)
-            except BaseException:
-                # Whatever went wrong may have left the connection broken (the server dropped
-                # it mid-statement): closed here, the pool opens a new one instead of lending
-                # this one out again.
-                connection.terminate()
-                raise
+        connection = await self._connections.take()
+        try:
+            yield _PostgresHop(connection)
+        except BaseException:
+            # Whatever went wrong may have left the connection broken (the server dropped it
+            # mid-statement): terminated, and a new one opened in its place when needed.
+            self._connections.give_back(connection, broken=True)
+            raise
+        self._connections.give_back(connection)
 
     def follow(self, engine: AsyncEngine) -> None:
         return None  # rows are locked one by one: nothing to wait for as a whole
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-
-
-async def _nothing_to_reset(_connection: Any) -> None:
-    # The default reset on release is one more round trip a hop; these statements leave no
-    # session state behind (no transaction, SET or LISTEN) to reset.
-    return None
+        await self._connections.close()
 
 
 def session_store(database_url: str, pool_size: int) -> SessionStore:

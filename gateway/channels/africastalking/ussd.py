@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
@@ -15,6 +14,7 @@ from gateway.channels.africastalking.statuses import END_STATUSES
 from gateway.channels.auth import callback_token_ok, require_callback_token
 from gateway.db.errors import database_unavailable
 from gateway.http.deps import GatewayDep
+from gateway.http.forms import parse_form
 from gateway.ops.metrics import CALLBACKS, USSD_FULL_PATH_HOPS, USSD_HOP_SECONDS, USSD_SESSIONS_ENDED
 from gateway.security.phone import InvalidPhoneNumber, mask, to_e164
 from gateway.security.text import strip_controls
@@ -85,7 +85,7 @@ class HopRoute:
         body = await _body(receive)
         if body is None:
             return  # the caller's network hung up: no one to answer
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        form = parse_form(body.decode("utf-8", "replace"))
         text = _at_text(*await answer(gateway, form))
         await _respond(send, 200, text.encode("utf-8"), b"text/plain; charset=utf-8")
 
