@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from gateway.app import create_app
+from gateway.channels.auth import callback_token_ok
 from gateway.cli import app as cli
 from gateway.cli import serve
 from gateway.config import SettingsError, load_settings
@@ -171,3 +172,17 @@ async def test_only_the_parameter_named_token_with_the_right_value_passes(
     guarded: httpx.AsyncClient, query: str, status: int
 ) -> None:
     assert (await guarded.post(USSD_URL + query, data=FIRST_HOP)).status_code == status
+
+
+def test_a_query_string_accepted_once_is_accepted_again_only_for_the_same_token() -> None:
+    """The check remembers the last query string it accepted (a provider repeats it on every
+    callback); a new token in the settings, or any other string, takes the full check again."""
+    good = f"token={TOKEN}".encode()
+    assert callback_token_ok(good, TOKEN)
+    assert callback_token_ok(good, TOKEN)  # remembered
+    assert not callback_token_ok(b"token=" + TOKEN[:-1].encode(), TOKEN)
+    assert not callback_token_ok(good, TOKEN + "x")  # the token was changed: the old one fails
+    assert callback_token_ok(f"token={TOKEN}x".encode(), TOKEN + "x")
+    assert not callback_token_ok(good, TOKEN + "x")
+    assert callback_token_ok(f"a=1&token={TOKEN}".encode(), TOKEN)
+    assert not callback_token_ok(good + b"&token=wrong", TOKEN)

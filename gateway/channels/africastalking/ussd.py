@@ -22,6 +22,10 @@ from gateway.ussd.events import SessionEnded, record_session_end
 from gateway.ussd.service import HopContext, UssdRequest
 from gateway.wiring import Gateway
 
+# Bound once: looking a labelled child up takes a lock and a dict on every hop.
+HOPS_ENDED = CALLBACKS.labels("ussd", "end")
+HOPS_CONTINUED = CALLBACKS.labels("ussd", "continue")
+
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/callbacks/africastalking", dependencies=[Depends(require_callback_token)])
 # The hop itself, the one hot path, is declared on a router of its own for the OpenAPI schema (and
@@ -162,7 +166,7 @@ async def answer(gateway: Gateway, form: Mapping[str, str] | None) -> tuple[str,
         CALLBACKS.labels("ussd", "error").inc()
         return gateway.apology(hop.language), True
     USSD_HOP_SECONDS.observe(time.perf_counter() - started)
-    CALLBACKS.labels("ussd", "end" if reply.end else "continue").inc()
+    (HOPS_ENDED if reply.end else HOPS_CONTINUED).inc()
     return reply.text, reply.end
 
 
