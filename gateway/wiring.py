@@ -97,7 +97,9 @@ class Gateway:
         )
         sessionmaker = create_sessionmaker(db_engine)
         texts = BroadcastTexts(engine.catalogs, settings.locales_dir)
-        store = session_store(database_url or settings.database_url, settings.db_pool_size)
+        store = session_store(
+            database_url or settings.database_url, settings.db_pool_size, settings.db_pool_timeout_s
+        )
         store.follow(db_engine)
         ussd = UssdService(
             engine,

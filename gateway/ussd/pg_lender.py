@@ -25,10 +25,17 @@ class LenderClosed(RuntimeError):
     """The lender was closed (the app is stopping): no more connections are lent."""
 
 
+class LenderTimeout(RuntimeError):
+    """Every connection stayed lent for the whole wait: the hop fails (the caller hears the
+    apology) rather than outlast the provider's deadline. Not a TimeoutError: the hop path retries
+    those once (a dead connection), which would double the wait."""
+
+
 class ConnectionLender:
-    def __init__(self, dsn: str, size: int) -> None:
+    def __init__(self, dsn: str, size: int, wait_s: float = 10.0) -> None:
         self._dsn = dsn
         self._size = size
+        self._wait_s = wait_s
         self._idle: list[Any] = []
         self._open = 0  # connections open, lent or idle, and being opened
         # A waiter is given a connection, or None: "one may be opened now, try again".
@@ -58,11 +65,16 @@ class ConnectionLender:
             waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                given = await waiter
-            except asyncio.CancelledError:
+                # asyncio.timeout, not wait_for: wait_for may return a result and drop a
+                # cancellation that came at the same moment.
+                async with asyncio.timeout(self._wait_s):
+                    given = await waiter
+            except (asyncio.CancelledError, TimeoutError) as exc:
                 # Handed something just as the hop was cancelled: pass it on, nothing is lost.
                 if waiter.done() and not waiter.cancelled():
                     self._pass_on(waiter.result())
+                if isinstance(exc, TimeoutError):
+                    raise LenderTimeout(f"no connection free within {self._wait_s:g} s") from None
                 raise
             if given is not None:
                 return given
@@ -89,7 +101,7 @@ class ConnectionLender:
     async def _connect(self) -> Any:
         self._open += 1
         try:
-            return await asyncpg.connect(self._dsn)
+            return await asyncpg.connect(self._dsn, timeout=self._wait_s)
         except BaseException:
             self._open -= 1
             self._pass_on(None)  # a waiter may try in its turn

@@ -791,8 +791,8 @@ def _report_statement(write: ReportWrite) -> tuple[str, list[Any]]:
 
 
 class PostgresSessionStore:
-    def __init__(self, dsn: str, pool_size: int) -> None:
-        self._connections = ConnectionLender(dsn, pool_size)
+    def __init__(self, dsn: str, pool_size: int, wait_s: float) -> None:
+        self._connections = ConnectionLender(dsn, pool_size, wait_s)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[HopConnection]:
@@ -813,7 +813,8 @@ class PostgresSessionStore:
         await self._connections.close()
 
 
-def session_store(database_url: str, pool_size: int) -> SessionStore:
+def session_store(database_url: str, pool_size: int, wait_s: float = 10.0) -> SessionStore:
+    """`pool_size` connections on PostgreSQL, a hop waiting `wait_s` at most for one."""
     if database_url.startswith("sqlite"):
         return SqliteSessionStore(database_url.split(":///", 1)[1])
-    return PostgresSessionStore("postgresql://" + database_url.split("://", 1)[1], pool_size)
+    return PostgresSessionStore("postgresql://" + database_url.split("://", 1)[1], pool_size, wait_s)

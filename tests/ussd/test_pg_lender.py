@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from gateway.ussd.pg_lender import ConnectionLender, LenderClosed
+from gateway.ussd.pg_lender import ConnectionLender, LenderClosed, LenderTimeout
 from gateway.wiring import Gateway
 
 
@@ -19,7 +19,7 @@ async def lender(gateway: Gateway) -> AsyncIterator[ConnectionLender]:
     if gateway.settings.is_sqlite:
         pytest.skip("PostgreSQL connections")
     url = gateway.settings.database_url
-    made = ConnectionLender("postgresql://" + url.split("://", 1)[1], 2)
+    made = ConnectionLender("postgresql://" + url.split("://", 1)[1], 2, wait_s=0.5)
     yield made
     await made.close()
 
@@ -121,3 +121,16 @@ async def test_closing_ends_every_wait(lender: ConnectionLender) -> None:
         lender.give_back(connection)  # back after closing: closed, not kept
         assert connection.is_closed()
     assert lender.open_connections == 0
+
+
+async def test_a_hop_waits_at_most_its_time_then_fails(lender: ConnectionLender) -> None:
+    held = [await lender.take(), await lender.take()]
+    with pytest.raises(LenderTimeout, match="within 0.5 s"):
+        await lender.take()
+    assert lender.waiting == 0
+    lender.give_back(held[0])  # the timed-out hop took nothing: the next one is served
+    again = await lender.take()
+    assert again is held[0]
+    for connection in (again, held[1]):
+        lender.give_back(connection)
+    assert lender.open_connections == 2
