@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from gateway.wiring import Gateway
+from tests.accounts.helpers import Console, People
 from tests.ops.processes import gateway_env, start_listening, stop
 from tests.web.browser import (
     SCREENSHOTS_ENV,
@@ -121,3 +123,15 @@ async def page(context: BrowserContext) -> Page:
 def screenshots_dir(tmp_path: Path) -> Path:
     configured = os.environ.get(SCREENSHOTS_ENV)
     return Path(configured) if configured else tmp_path / "screenshots"
+
+
+@pytest.fixture
+async def people(gateway: Gateway) -> AsyncIterator[People]:
+    """Signed-in consoles, one per person asked for (a module may define its own)."""
+    async with AsyncExitStack() as stack:
+        yield People(gateway, stack)
+
+
+@pytest.fixture
+async def organiser(people: People) -> Console:
+    return await people.console("awa@example.org", "organiser")

@@ -8,11 +8,8 @@ from __future__ import annotations
 import asyncio
 import html as markup
 import re
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from gateway.audit.models import AuditEvent
@@ -23,17 +20,6 @@ from tests.web.test_console_broadcasts import a_meeting, area_id, token
 from tests.web.test_console_meetings import form as meeting_form
 
 _KEY = re.compile(r'name="form_key" value="([A-Za-z0-9_-]+)"')
-
-
-@pytest.fixture
-async def people(gateway: Gateway) -> AsyncIterator[People]:
-    async with AsyncExitStack() as stack:
-        yield People(gateway, stack)
-
-
-@pytest.fixture
-async def organiser(people: People) -> Console:
-    return await people.console("awa@example.org", "organiser")
 
 
 def form_key(html: str) -> str:

@@ -6,8 +6,6 @@ confirmation with its broadcasts, roles, CSRF and hostile addresses."""
 from __future__ import annotations
 
 import html as markup
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import UTC, timedelta
 
 import pytest
@@ -23,17 +21,6 @@ from tests.accounts.helpers import Console, People
 from tests.broadcasts.test_broadcasts import subscribers
 from tests.helpers import MakeCommittee
 from tests.web.test_console_broadcasts import a_meeting, area_id, token
-
-
-@pytest.fixture
-async def people(gateway: Gateway) -> AsyncIterator[People]:
-    async with AsyncExitStack() as stack:
-        yield People(gateway, stack)
-
-
-@pytest.fixture
-async def organiser(people: People) -> Console:
-    return await people.console("awa@example.org", "organiser")
 
 
 async def read(console: Console, path: str) -> tuple[int, str]:
