@@ -237,8 +237,8 @@ def _features(source: str, level: int, rows: list[tuple[dict[str, Any], object]]
             f"{source}: no ADM{level}_PCODE (or admin{level}Pcode) property: is this the level {level} "
             f"layer? (P-code properties found: {', '.join(seen) or 'none'})"
         )
-    name_fields = NAME_FIELDS[pcode_field != f"ADM{level}_PCODE"]
-    name_fields = tuple(f.format(n=level) for f in name_fields)
+    older_schema = pcode_field != f"ADM{level}_PCODE"
+    name_fields = tuple(f.format(n=level) for f in (OLDER_NAME_FIELDS if older_schema else NAME_FIELDS))
     for number, (properties, geometry) in enumerate(rows, start=1):
         values = _upper(properties)
         pcode = str(values.get(pcode_field) or "").strip().upper()
@@ -258,11 +258,9 @@ def _features(source: str, level: int, rows: list[tuple[dict[str, Any], object]]
 # admin3Name… that some countries' files still use, cut to admin3Pcod, admin3RefN in a shapefile
 # (a .dbf field name holds 10 characters). Names in French first, where a file has several.
 PCODE_FIELDS = ("ADM{n}_PCODE", "ADMIN{n}PCODE", "ADMIN{n}PCOD")
-NAME_FIELDS = {
-    False: ("ADM{n}_FR", "ADM{n}_NAME", "ADM{n}_EN", "ADM{n}_REF"),
-    True: ("ADMIN{n}NAME_FR", "ADMIN{n}NAME", "ADMIN{n}REFNAME", "ADMIN{n}REFN", "ADMIN{n}NAME_EN"),
-}
-PCODE_LIKE = re.compile(r"(_PCODE|PCODE|PCOD)$")
+NAME_FIELDS = ("ADM{n}_FR", "ADM{n}_NAME", "ADM{n}_EN", "ADM{n}_REF")
+OLDER_NAME_FIELDS = ("ADMIN{n}NAME_FR", "ADMIN{n}NAME", "ADMIN{n}REFNAME", "ADMIN{n}REFN", "ADMIN{n}NAME_EN")
+PCODE_LIKE = re.compile(r"PCODE?$")
 
 
 def _pcode_field(level: int, rows: list[tuple[dict[str, Any], object]]) -> str | None:

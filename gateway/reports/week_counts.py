@@ -20,11 +20,12 @@ ADD = f"ON CONFLICT ({KEY}) DO UPDATE SET reports = report_week_counts.reports +
 
 # PostgreSQL: the moves deleted and added in one statement. Only the rows this statement deleted are
 # added, so a move committed meanwhile, or one a concurrent fold took first, is counted exactly once.
+# The counts are written in key order, so two folds (two workers) never lock them crosswise.
 FOLD_POSTGRESQL = text(
     f"WITH moved AS (DELETE FROM report_week_moves WHERE id IN "
     f"(SELECT id FROM report_week_moves ORDER BY id LIMIT :batch) RETURNING {KEY}, reports) "
     f"INSERT INTO report_week_counts ({KEY}, reports) SELECT {KEY}, sum(reports) FROM moved "
-    f"GROUP BY {KEY} {ADD}"
+    f"GROUP BY {KEY} ORDER BY {KEY} {ADD}"
 )
 
 # SQLite: one writer at a time and the sessions begin IMMEDIATE, so from the first statement on
