@@ -49,6 +49,7 @@ class Page:
     # Or the first address on the page `link_from` that `link` finds (a report, a committee).
     link_from: str = ""
     link: str = ""
+    then: str = ""  # added to the address found (a committee's edit page)
     signed_in: bool = True
 
 
@@ -59,6 +60,7 @@ PAGES = (
     Page("report", link_from="/reports", link=r'href="(/reports/R-[0-9A-Z]+)"'),
     Page("committees", "/committees"),
     Page("committee", link_from="/committees", link=r'href="(/committees/\d+)"'),
+    Page("committee edit", link_from="/committees", link=r'href="(/committees/\d+)"', then="/edit"),
     Page("new committee", "/committees/new"),
     Page("broadcasts", "/broadcasts"),
     Page("new broadcast", "/broadcasts/new"),
@@ -110,7 +112,7 @@ async def weigh(console: Console, page: Page) -> dict[str, int] | None:
         found = re.search(page.link, (await console.client.get(page.link_from)).text)
         if found is None:
             return None
-        path = found[1]
+        path = found[1] + page.then
     answer = await console.client.get(path)
     if answer.status_code == 404:
         return None
