@@ -86,10 +86,11 @@ def paginate(
         while end < len(options):
             more = end + 1 < len(options)
             candidate = _compose(head, options[start : end + 1], footer, more, page_back, home)
-            if measure(candidate, language) > limit and end > start:
+            over = measure(candidate, language) > limit
+            if over and end > start:
                 break
             end += 1
-            if measure(candidate, language) > limit:
+            if over:
                 break  # a single option that does not fit: flows check reports it
         pages.append((start, end))
         if end >= len(options):
