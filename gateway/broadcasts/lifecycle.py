@@ -84,7 +84,7 @@ async def schedule(
         try:
             await texts.render(db, broadcast, language)
         except BrokenBroadcast as exc:
-            raise Refused(f"cannot schedule it: {exc}") from None
+            raise Refused(f"cannot schedule it: {exc}", "broken") from None
     broadcast.status, broadcast.send_at = status, when
     if broadcast.kind == "notice" and meeting is not None:
         await plan_reminder(db, broadcast, meeting)

@@ -47,7 +47,7 @@ def _start(starts_at: datetime, timezone: str) -> datetime:
     # A time without an offset is a wall-clock time where the meeting is held.
     moment = starts_at if starts_at.tzinfo is not None else starts_at.replace(tzinfo=_zone(timezone))
     if moment <= utcnow():
-        raise BroadcastError("starts_at", "the meeting is in the past")
+        raise BroadcastError("starts_at", "the meeting is in the past", "past")
     return moment
 
 
@@ -208,7 +208,10 @@ async def _follow_new_start(db: AsyncSession, meeting: Meeting) -> None:
     for notice in notices:
         if notice.send_at is not None and notice.send_at >= meeting.starts_at:
             raise BroadcastError(
-                "starts_at", f"broadcast {notice.id} goes out after that start; cancel it first"
+                "starts_at",
+                f"broadcast {notice.id} goes out after that start; cancel it first",
+                "notice_after",
+                {"id": notice.id},
             )
         await plan_reminder(db, notice, meeting)
 

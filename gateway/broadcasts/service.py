@@ -48,7 +48,7 @@ async def subscribe(db: AsyncSession, contact_id: int, area_id: int, channel: st
 async def find_area_rows(db: AsyncSession, specs: Sequence[str | int]) -> list[Area]:
     """Areas by name (the API's 'Zégoua', 'cercle:Kadiolo') or by id (the console's pickers)."""
     if not specs:
-        raise BroadcastError("areas", "name at least one area")
+        raise BroadcastError("areas", "name at least one area", "no_area")
     ids = [spec for spec in specs if isinstance(spec, int)]
     names = [spec for spec in specs if isinstance(spec, str)]
     by_id: list[Area] = []
@@ -57,11 +57,11 @@ async def find_area_rows(db: AsyncSession, specs: Sequence[str | int]) -> list[A
             (await db.execute(select(Area).where(Area.id.in_(ids), Area.active.is_(True)))).scalars()
         )
         if len(by_id) < len(set(ids)):
-            raise BroadcastError("areas", "unknown area id")
+            raise BroadcastError("areas", "unknown area id", "unknown_area")
     try:
         return by_id + (await find_areas(db, names) if names else [])
     except AreaLookupError as exc:
-        raise BroadcastError("areas", str(exc)) from None
+        raise BroadcastError("areas", str(exc), "unknown_area") from None
 
 
 def clean_texts(field_name: str, texts: dict[str, str], required: bool) -> dict[str, str]:
@@ -69,22 +69,29 @@ def clean_texts(field_name: str, texts: dict[str, str], required: bool) -> dict[
     clean = {lang: " ".join(text.split()) for lang, text in texts.items() if text and text.strip()}
     unknown = sorted(set(clean) - set(CODES))
     if unknown:
-        raise BroadcastError(field_name, f"unknown language(s) {', '.join(unknown)} (fr, bm, dyu, mos)")
+        raise BroadcastError(
+            field_name, f"unknown language(s) {', '.join(unknown)} (fr, bm, dyu, mos)", "language"
+        )
     if required and not clean:
-        raise BroadcastError(field_name, "the text is empty")
+        raise BroadcastError(field_name, "the text is empty", "empty")
     for lang, text in clean.items():
         if len(text) > MAX_TEXT:
-            raise BroadcastError(field_name, f"the {lang} text is {len(text)} characters; at most {MAX_TEXT}")
+            raise BroadcastError(
+                field_name, f"the {lang} text is {len(text)} characters; at most {MAX_TEXT}", "long"
+            )
     return clean
 
 
 def clean_languages(languages: Sequence[str]) -> list[str]:
     """The readers' languages a broadcast is limited to, in CODES order, each once; unknown codes
     refused (naming the field). Empty stays empty: every language."""
-    unknown = sorted(set(languages) - set(CODES))
+    wanted = set(languages)
+    unknown = sorted(wanted - set(CODES))
     if unknown:
-        raise BroadcastError("languages", f"unknown language(s) {', '.join(unknown)} ({', '.join(CODES)})")
-    return [code for code in CODES if code in set(languages)]
+        raise BroadcastError(
+            "languages", f"unknown language(s) {', '.join(unknown)} ({', '.join(CODES)})", "language"
+        )
+    return [code for code in CODES if code in wanted]
 
 
 def chosen_languages(broadcast: Broadcast) -> tuple[str, ...]:
@@ -103,11 +110,11 @@ def reads_chosen_language(broadcast: Broadcast) -> ColumnElement[bool]:
 
 def check_send_at(send_at: datetime, meeting: Meeting | None, now: datetime) -> None:
     if send_at.tzinfo is None:
-        raise BroadcastError("send_at", "give the time zone")
+        raise BroadcastError("send_at", "give the time zone", "zone")
     if send_at < now - SEND_AT_SLACK:
-        raise BroadcastError("send_at", "the sending time is in the past")
+        raise BroadcastError("send_at", "the sending time is in the past", "past")
     if meeting is not None and send_at >= meeting.starts_at:
-        raise BroadcastError("send_at", "the notice would go out after the meeting has started")
+        raise BroadcastError("send_at", "the notice would go out after the meeting has started", "late")
 
 
 async def create_broadcast(

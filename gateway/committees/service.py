@@ -288,7 +288,8 @@ async def change_member(
     if change.language is not None and change.language != member.language:
         changed.append(f"language {member.language} -> {change.language}")
         member.language = change.language
-    if e164 is not None and e164 != vault.decrypt(member.phone_encrypted):
+    # Compared by keyed hashes (any key's, during a rotation): the stored number is not decrypted.
+    if e164 is not None and member.phone_hash not in vault.lookup_hashes(e164):
         changed.append("number changed")
         member.phone_hash, member.phone_encrypted = vault.lookup_hash(e164), vault.encrypt(e164)
     changed.extend(_set_wishes(member, change.summaries, change.alerts))

@@ -148,17 +148,16 @@ def area_choices(directory: AreaDirectory) -> list[dict[str, Any]]:
 
 def broadcast_problem(exc: BroadcastError) -> Problem:
     """The service's reason (English, for the API) as the console says it."""
-    text = str(exc)
     if exc.field == "send_at":
-        if "past" in text:
+        if exc.code == "past":
             return Problem("console.broadcasts.error.send_at_past")
-        if "after the meeting" in text:
+        if exc.code == "late":
             return Problem("console.broadcasts.error.send_at_late")
         return Problem("console.broadcasts.error.send_at")
     if exc.field == "areas":
         return Problem(
             "console.broadcasts.error.areas"
-            if "at least one" in text
+            if exc.code == "no_area"
             else "console.broadcasts.error.area_unknown"
         )
     if exc.field == "texts":
@@ -665,7 +664,7 @@ async def act(
         status = now.status if now else "cancelled"
         problem = (
             Problem("console.broadcasts.error.broken")
-            if "cannot schedule it" in str(exc)
+            if exc.code == "broken"
             else Problem(
                 "console.broadcasts.error.refused", {"status": f"console.broadcasts.status.{status}"}
             )

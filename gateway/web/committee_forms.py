@@ -15,7 +15,7 @@ import phonenumbers
 from starlette.datastructures import FormData
 
 from gateway.committees.schedule import WEEKDAYS, ScheduleError, parse_schedule
-from gateway.committees.service import NAME_MAX
+from gateway.committees.service import NAME_MAX, CommitteeError
 from gateway.i18n.languages import CODES
 from gateway.security.phone import InvalidPhoneNumber, mask_in_text, to_e164
 from gateway.security.text import strip_controls
@@ -175,11 +175,19 @@ def member_form(raw: FormData, region: str) -> tuple[dict[str, Any], Refusal | N
     return form, phone_problem(form["phone"], region)
 
 
+def service_refusal(exc: CommitteeError, field: str) -> Refusal:
+    """The committee service's refusal as the console words it; `field` when it names none."""
+    refusal = Refusal(SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or field)
+    refusal.values["max"] = NAME_MAX
+    return refusal
+
+
 def areas_from(raw: FormData) -> tuple[set[int], Refusal | None]:
     """The areas ticked (the `area` check boxes): ids, refused when one is not a number or none is."""
     picked = [strip_controls(v)[:12].strip() for v in raw.getlist("area") if isinstance(v, str)][:500]
-    ids = {i for i in (whole_number(v) for v in picked) if i is not None}
-    if any(whole_number(v) is None for v in picked):
+    numbers = [whole_number(v) for v in picked]
+    ids = {i for i in numbers if i is not None}
+    if None in numbers:
         return ids, Refusal("console.committees.error.unknown_area", "areas")
     if not ids:
         return ids, Refusal("console.committees.error.no_area", "areas")

@@ -66,7 +66,6 @@ from gateway.web.auth import (
 from gateway.web.committee_forms import (
     PHONE_MAX,
     ROLE_MAX,
-    SERVICE_ERRORS,
     TIME_ZONES,
     Refusal,
     areas_from,
@@ -77,6 +76,7 @@ from gateway.web.committee_forms import (
     member_form,
     schedule_from,
     schedule_said,
+    service_refusal,
     text_field,
     ticked,
 )
@@ -226,9 +226,7 @@ async def create(request: Request, gateway: GatewayDep, state: State, person: Or
             record_by(db, person, "committees.create", detail, 1)
             target = committee.id
     except CommitteeError as exc:
-        refusal = Refusal(
-            SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "areas"
-        )
+        refusal = service_refusal(exc, "areas")
         return await _new_page(request, gateway, state, person, form=form, refusal=refusal)
     except IntegrityError:  # the same name saved by another organiser between the check and the insert
         refusal = Refusal("console.committees.error.name_taken", "name")
@@ -379,9 +377,7 @@ async def add(
         refusal = Refusal("console.committees.page.error.phone_taken", "phone")
         return await _committee_page(request, gateway, state, person, now, found, form=form, refusal=refusal)
     except CommitteeError as exc:
-        refusal = Refusal(
-            SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "phone"
-        )
+        refusal = service_refusal(exc, "phone")
         refusal.values["max"] = NAME_MAX if exc.field == "name" else ROLE_MAX
         return await _committee_page(request, gateway, state, person, now, found, form=form, refusal=refusal)
     # Back to the page with an empty form: the number just saved is never written into a page again.
@@ -461,12 +457,6 @@ async def remove(
 # ----- a committee's name and areas, a member's language and number (organisers) ----------------
 
 
-def _refused_by_service(exc: CommitteeError) -> Refusal:
-    refusal = Refusal(SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "areas")
-    refusal.values["max"] = NAME_MAX
-    return refusal
-
-
 async def _edit_page(
     request: Request,
     gateway: Gateway,
@@ -532,7 +522,7 @@ async def save_committee(
             areas = areas_picked(db, sorted(form["areas"]))
             await change_committee(db, committee, name=form["name"], areas_of=areas, by=person)
     except CommitteeError as exc:
-        refusal = _refused_by_service(exc)
+        refusal = service_refusal(exc, "areas")
         return await _edit_page(request, gateway, state, person, found, form=form, refusal=refusal)
     except IntegrityError:  # the same name saved by another organiser between the check and the write
         refusal = Refusal("console.committees.error.name_taken", "name")
@@ -615,7 +605,7 @@ async def _change_member(
                 db, gateway.vault, current, change, gateway.settings.default_region, by=person
             )
     except CommitteeError as exc:
-        return Refusal(SERVICE_ERRORS.get(exc.code, "console.committees.error.other"), exc.field or "phone")
+        return service_refusal(exc, "phone")
     except IntegrityError:  # the same number given to another member between the check and the write
         return Refusal("console.committees.page.error.phone_taken", "phone")
     return None

@@ -51,18 +51,15 @@ NOTICES = {"1": "console.meetings.done", "updated": "console.meetings.updated"}
 
 
 def _problem(exc: BroadcastError) -> Problem:
-    text = str(exc)
     if exc.field == "title":
         return Problem(
-            "console.meetings.error.title_long" if "characters" in text else "console.meetings.error.title"
+            "console.meetings.error.title_long" if exc.code == "long" else "console.meetings.error.title"
         )
     if exc.field == "agenda":
         return Problem("console.meetings.error.agenda_long")
     if exc.field == "starts_at":
-        if "goes out after" in text:
-            # "broadcast 12 goes out after that start": the notice to cancel or move first.
-            number = next((whole_number(word) for word in text.split() if whole_number(word)), 0)
-            return Problem("console.meetings.error.notice_after", {"id": number})
+        if exc.code == "notice_after":  # the notice to cancel or move first
+            return Problem("console.meetings.error.notice_after", dict(exc.values))
         return Problem("console.meetings.error.past")
     if exc.field == "timezone":
         return Problem("console.meetings.error.timezone")
@@ -76,6 +73,10 @@ def _local(meeting: Meeting) -> datetime:
         return meeting.starts_at.astimezone(time_zone(meeting.timezone))
     except ValueError:  # a zone that no longer exists: its moment, in GMT
         return meeting.starts_at
+
+
+def _when(meeting: Meeting) -> str:
+    return _local(meeting).strftime("%d/%m/%Y %H:%M")
 
 
 def _read(
@@ -161,7 +162,7 @@ async def _meetings(db: AsyncSession, gateway: Gateway) -> tuple[list[dict[str, 
         return {
             "m": m,
             "title": meeting_title(m.title),
-            "when": _local(m).strftime("%d/%m/%Y %H:%M"),
+            "when": _when(m),
             "languages": [lang for lang in CODES if m.title.get(lang)],
             "area": place.name if place else "",
             "notices": notices.get(m.id, []),
@@ -299,7 +300,7 @@ async def _meeting_page(
     context = {
         "m": meeting,
         "title": meeting_title(meeting.title),
-        "when": _local(meeting).strftime("%d/%m/%Y %H:%M"),
+        "when": _when(meeting),
         "area": place.name if place else "",
         "notices": notices,
         "broadcasts": broadcasts,
