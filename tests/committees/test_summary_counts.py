@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from gateway.committees import scheduler as scheduler_module
 from gateway.committees.models import Committee
@@ -184,3 +184,38 @@ async def test_the_pass_counts_once_per_shared_period_and_sends_what_each_counte
     for n, name in enumerate(COMMITTEES):
         assert by_phone[f"+2237610020{n}"] == expected[name], name
     assert by_phone["+22376100209"] == expected["Loulouni"]
+
+
+async def test_no_count_reads_reports_by_their_status_on_sqlite(
+    gateway: Gateway, make_report: MakeReport
+) -> None:
+    # SQLite keeps no statistics until ANALYZE runs, and without them its planner chose the
+    # (status, created_at) index for the first open reports: every open report of all time read,
+    # four times slower at 1,000,000 reports than the period's by (area_id, placed_at).
+    if not gateway.settings.is_sqlite:
+        pytest.skip("SQLite's planner without statistics")
+    now = utcnow()
+    await make_report("Zégoua", urgency="urgent", at=now - H)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    engine = gateway.db_engine.sync_engine
+    async with gateway.sessionmaker() as db:
+        directory = await gateway.directory.get(db)
+        communes = {p.id for p in directory.places.values() if p.level == 3}
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            counts = await count_places(db, communes, now - timedelta(days=7), now)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert sum(len(reports) for reports in counts.open_reports.values()) == 1
+    assert len(statements) == 3
+    async with gateway.db_engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()
+            steps = " | ".join(str(row[-1]) for row in plan)
+            assert "ix_reports_area_placed" in steps, steps
+            assert "ix_reports_status_created" not in steps, steps
