@@ -14,7 +14,6 @@ one and finished by the other.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Any
 
@@ -40,6 +39,7 @@ from gateway.ussd.store import (
     StoreBusy,
     StoredSession,
     dump_state,
+    load_state,
 )
 
 
@@ -324,5 +324,5 @@ def _as_row(row_id: int, write: MenuHopWrite) -> StoredSession:
         last_response=write.last_response,
         last_screen=write.last_screen,
         language=write.language,
-        state=json.loads(write.state_json),
+        state=load_state(write.state_json),
     )

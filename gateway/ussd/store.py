@@ -19,7 +19,6 @@ the hop to the full path.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import asyncpg
+import orjson
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -252,12 +252,21 @@ def _row(values: Any) -> StoredSession:
         last_response=values[4],
         last_screen=values[5],
         language=values[6],
-        state=json.loads(state) if isinstance(state, str | bytes) else (state or {}),
+        state=load_state(state) if isinstance(state, str | bytes) else (state or {}),
     )
 
 
+def load_state(text: str | bytes) -> dict[str, Any]:
+    """A state as `dump_state` (or the full path's ORM, with json) wrote it."""
+    state: dict[str, Any] = orjson.loads(text)
+    return state
+
+
 def dump_state(state: dict[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+    # What json.dumps(state, separators=(",", ":"), ensure_ascii=False) gives for a state (str
+    # keys, text, whole numbers, lists), in a tenth of the time: it is read and written at every
+    # hop. Keys that are not text are turned into text, as json does.
+    return orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_time(moment: datetime) -> str:
