@@ -31,6 +31,9 @@ class ScreenRef:
 class FlowSet:
     def __init__(self, flows: dict[str, Flow]) -> None:
         self.flows = flows
+        # A session's place ("report:urgency") is read from its state some nine times a hop; the
+        # flows never change once loaded, so each text is parsed once.
+        self._parsed: dict[str, ScreenRef] = {}
 
     def resolve(self, current_flow: str, target: str) -> ScreenRef:
         if ":" in target:
@@ -43,7 +46,12 @@ class FlowSet:
         return self.flows[ref.flow].screens[ref.screen]
 
     def parse(self, text: str) -> ScreenRef:
-        return self.resolve("main", text)
+        ref = self._parsed.get(text)
+        if ref is None:
+            ref = self.resolve("main", text)
+            if len(self._parsed) < 4096:  # a state's text is ours, but never let it grow unbounded
+                self._parsed[text] = ref
+        return ref
 
     def all_screens(self) -> Iterator[tuple[ScreenRef, Screen]]:
         for flow in self.flows.values():
