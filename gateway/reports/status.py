@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.i18n.text import excerpt
-from gateway.reports.models import OPEN, Report, ReportEvent
+from gateway.reports.models import OPEN, Report, ReportEvent, status_among
 from gateway.reports.reference import parse_reference
 from gateway.reports.service import STATUSES
 
@@ -56,7 +56,7 @@ async def forward_summarised(
             Report.area_id.in_(sorted(communes)),
             Report.placed_at >= start,
             Report.placed_at < end,
-            Report.status == "new",
+            status_among("new"),
         )
         .values(status="forwarded")
     )
